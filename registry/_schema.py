@@ -1,0 +1,142 @@
+"""Schema migrations of the registry database, applied in order (``PRAGMA user_version``).
+
+Never edit a released migration: add a new one at the end.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: institutions, filings, retired codes, batches, certificates, counters, photos, audit
+    """
+    CREATE TABLE institutions (
+        code          TEXT PRIMARY KEY,
+        name_zh       TEXT NOT NULL,
+        variant       TEXT NOT NULL,
+        status        TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'cancelled', 'merged')),
+        status_date   TEXT,
+        merged_into   TEXT REFERENCES institutions(code),
+        filing        TEXT NOT NULL,          -- JSON of the current filing
+        filing_version INTEGER NOT NULL DEFAULT 1,
+        created_at    TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE filing_history (
+        code        TEXT NOT NULL REFERENCES institutions(code),
+        version     INTEGER NOT NULL,
+        filed_at    TEXT NOT NULL,
+        filing      TEXT NOT NULL,
+        PRIMARY KEY (code, version)
+    ) WITHOUT ROWID;
+
+    -- 废置库: codes of cancelled or absorbed institutions, never assigned again
+    CREATE TABLE retired_codes (
+        code        TEXT PRIMARY KEY,
+        retired_on  TEXT NOT NULL,
+        reason      TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE batches (
+        id              INTEGER PRIMARY KEY,
+        institution_code TEXT NOT NULL REFERENCES institutions(code),
+        source_name     TEXT NOT NULL,
+        source_sha256   TEXT NOT NULL,
+        rows            INTEGER NOT NULL,
+        imported_at     TEXT NOT NULL,
+        actor           TEXT NOT NULL,
+        UNIQUE (institution_code, source_sha256)
+    );
+
+    CREATE TABLE photos (
+        sha256  TEXT PRIMARY KEY,
+        data    BLOB NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE certificates (
+        id              INTEGER PRIMARY KEY,
+        institution_code TEXT NOT NULL REFERENCES institutions(code),
+        batch_id        INTEGER NOT NULL REFERENCES batches(id),
+        row_no          INTEGER NOT NULL,
+        name            TEXT NOT NULL,
+        id_type         TEXT NOT NULL,
+        id_number       TEXT NOT NULL,
+        occupation      TEXT NOT NULL,
+        job             TEXT NOT NULL,
+        level           INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),
+        photo_sha256    TEXT NOT NULL REFERENCES photos(sha256),
+        work_unit       TEXT NOT NULL DEFAULT '',
+        status          TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (status IN ('pending', 'valid', 'revoked', 'suspended')),
+        version         INTEGER NOT NULL DEFAULT 1,
+        qr_token        TEXT,
+        reported_on     TEXT,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+    );
+    CREATE INDEX certificates_pending ON certificates (institution_code, status, id);
+    CREATE INDEX certificates_holder ON certificates (institution_code, id_number, occupation, job, level);
+
+    -- the register of issued numbers: one certificate, one number, written once, never changed
+    CREATE TABLE issued_numbers (
+        number          TEXT PRIMARY KEY,
+        certificate_id  INTEGER NOT NULL UNIQUE REFERENCES certificates(id),
+        issue_date      TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX issued_numbers_date ON issued_numbers (issue_date);
+
+    CREATE VIEW certificate_view AS
+    SELECT c.id, c.institution_code, c.batch_id, c.row_no, c.name, c.id_type, c.id_number, c.occupation, c.job,
+           c.level, c.photo_sha256, c.work_unit, c.status, c.version, n.number, n.issue_date, c.qr_token,
+           c.reported_on
+    FROM certificates c LEFT JOIN issued_numbers n ON n.certificate_id = c.id;
+
+    -- superseded versions of a certificate's data (corrections keep the originals readable)
+    CREATE TABLE certificate_versions (
+        certificate_id  INTEGER NOT NULL REFERENCES certificates(id),
+        version         INTEGER NOT NULL,
+        data            TEXT NOT NULL,
+        superseded_at   TEXT NOT NULL,
+        PRIMARY KEY (certificate_id, version)
+    ) WITHOUT ROWID;
+
+    -- the last serial given per institution, year and level; serials only ever go up
+    CREATE TABLE number_counters (
+        institution_code TEXT NOT NULL,
+        year            INTEGER NOT NULL,
+        level           INTEGER NOT NULL,
+        last_serial     INTEGER NOT NULL CHECK (last_serial BETWEEN 0 AND 999999),
+        PRIMARY KEY (institution_code, year, level)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE audit (
+        seq         INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        entity      TEXT NOT NULL,
+        entity_key  TEXT NOT NULL,
+        before      TEXT,
+        after       TEXT,
+        prev_hash   TEXT NOT NULL,
+        hash        TEXT NOT NULL
+    );
+    CREATE INDEX audit_entity ON audit (entity, entity_key);
+
+    CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, '审计日志只能追加 / the audit log is append-only'); END;
+    CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, '审计日志只能追加 / the audit log is append-only'); END;
+    CREATE TRIGGER certificates_logical_delete_only BEFORE DELETE ON certificates
+    BEGIN SELECT RAISE(ABORT, '证书数据只能逻辑删除 / certificate data may only be deleted logically'); END;
+    CREATE TRIGGER issued_numbers_fixed BEFORE UPDATE ON issued_numbers
+    BEGIN SELECT RAISE(ABORT, '证书编号一经生成不得更改 / a certificate number never changes'); END;
+    CREATE TRIGGER issued_numbers_kept BEFORE DELETE ON issued_numbers
+    BEGIN SELECT RAISE(ABORT, '证书编号一经生成不得删除 / an issued number is never deleted'); END;
+    CREATE TRIGGER institutions_no_delete BEFORE DELETE ON institutions
+    BEGIN SELECT RAISE(ABORT, '机构记录不得删除 / institution records are never deleted'); END;
+    CREATE TRIGGER retired_codes_no_delete BEFORE DELETE ON retired_codes
+    BEGIN SELECT RAISE(ABORT, '废置库中的编码不得删除 / retired codes are never removed'); END;
+    CREATE TRIGGER counters_only_up BEFORE UPDATE ON number_counters
+    WHEN NEW.last_serial < OLD.last_serial
+    BEGIN SELECT RAISE(ABORT, '证书序列码不得回退 / serials never go back'); END;
+    """,
+)

@@ -1,0 +1,367 @@
+"""Importing a results batch: validate every row against the rules and the filed scope.
+
+A real import is all-or-nothing: rows stream into one transaction, and any bad row rolls
+the whole batch back, so a failed import writes nothing and burns no number. ``dry_run``
+reports every bad row without touching the registry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from .errors import ImportRejected, Problem, SkillcertError
+from .fields import FIELD_LINE_UNITS, clean_value, is_no_job, wrap_units
+from .ids import check_id
+from .models import Institution, ResultRow
+from .store import Registry
+from .tables import LEVELS, level_from_text
+from .tabular import Cell, open_table
+
+__all__ = ["COLUMNS", "ImportReport", "import_results"]
+
+# field -> (Chinese header, English header, other accepted spellings, required)
+COLUMNS: dict[str, tuple[str, str, tuple[str, ...], bool]] = {
+    "name": ("姓名", "Name", ("持证人姓名", "holder name"), True),
+    "id_type": ("证件类型", "ID Type", ("id_type", "idtype"), True),
+    "id_number": ("证件号码", "ID No.", ("id number", "id_number", "idno", "id no", "身份证号", "身份证号码"), True),
+    "occupation": ("职业名称", "Occupation", ("职业",), True),
+    "job": ("工种/职业方向", "Job", ("工种", "职业方向", "工种名称", "job/direction"), False),
+    "level": ("职业技能等级", "Skill Level", ("等级", "level", "技能等级"), True),
+    "photo": ("照片", "Photo", ("照片文件", "photo file"), True),
+    "work_unit": ("所在单位", "Work Unit", ("单位", "工作单位", "employer", "work_unit"), False),
+}
+MIN_PHOTO_PX = 200
+
+
+def _norm_header(h: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", h).split()).lower().replace("／", "/")
+
+
+_HEADER_INDEX: dict[str, str] = {}
+for _f, (_zh, _en, _more, _req) in COLUMNS.items():
+    for _h in (_zh, _en, _f, *_more):
+        _HEADER_INDEX[_norm_header(_h)] = _f
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    source: str
+    institution_code: str
+    encoding: str
+    rows: int
+    problems: tuple[Problem, ...]
+    ignored_columns: tuple[str, ...] = ()
+    batch_id: int | None = None
+    dry_run: bool = False
+    by_level: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "institution": self.institution_code,
+            "encoding": self.encoding,
+            "rows": self.rows,
+            "ok": self.ok,
+            "dry_run": self.dry_run,
+            "batch_id": self.batch_id,
+            "by_level": {str(k): v for k, v in sorted(self.by_level.items())},
+            "ignored_columns": list(self.ignored_columns),
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+class _PhotoCache:
+    """Reads, checks and fingerprints photo files, once per path."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.seen: dict[str, str | Problem] = {}  # photo reference -> sha256 (bytes are not kept)
+        self.stored: set[str] = set()
+
+    def get(self, ref: str, row: int) -> tuple[str, bytes | None] | Problem:
+        """(sha256, bytes the first time this photo is seen, else None) or the problem."""
+        hit = self.seen.get(ref)
+        if hit is None:
+            loaded = self._load(self.base / ref, ref)
+            if isinstance(loaded, Problem):
+                self.seen[ref] = loaded
+            else:
+                self.seen[ref] = loaded[0]
+                if loaded[0] not in self.stored:
+                    self.stored.add(loaded[0])
+                    return loaded
+                return loaded[0], None
+            hit = loaded
+        if isinstance(hit, Problem):
+            return Problem(zh=hit.zh, en=hit.en, field=hit.field, row=row)
+        return hit, None
+
+    @staticmethod
+    def _load(path: Path, ref: str) -> tuple[str, bytes] | Problem:
+        from PIL import Image, UnidentifiedImageError
+
+        f = "照片 photo"
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return Problem(
+                zh=f"照片文件 {ref} 不存在或无法读取", en=f"photo file {ref} is missing or unreadable", field=f
+            )
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                fmt, (w, h) = im.format, im.size
+        except (UnidentifiedImageError, OSError):
+            return Problem(zh=f"照片 {ref} 不是可读的图片", en=f"photo {ref} is not a readable image", field=f)
+        if fmt not in ("JPEG", "PNG"):
+            return Problem(
+                zh=f"照片 {ref} 应为 JPEG 或 PNG，实为 {fmt}", en=f"photo {ref} must be JPEG or PNG, got {fmt}", field=f
+            )
+        if min(w, h) < MIN_PHOTO_PX:
+            return Problem(
+                zh=f"照片 {ref} 只有 {w}×{h} 像素，至少需要 {MIN_PHOTO_PX} 像素",
+                en=f"photo {ref} is only {w}×{h} px; at least {MIN_PHOTO_PX} px is needed",
+                field=f,
+            )
+        return hashlib.sha256(data).hexdigest(), data
+
+
+def _cell_text(c: Cell) -> str:
+    if c is None:
+        return ""
+    if isinstance(c, float) and c.is_integer():
+        return str(int(c))
+    return str(c)
+
+
+class _Validator:
+    def __init__(self, reg: Registry, inst: Institution, photos: _PhotoCache, today: date) -> None:
+        self.reg, self.inst, self.photos, self.today = reg, inst, photos, today
+        self.has_records = reg.has_records(inst.code)  # a first batch has nobody to collide with
+        self.keys: dict[tuple[str, str, str, int], int] = {}
+        self.problems: list[Problem] = []
+        self.by_level: dict[int, int] = {}
+
+    def row(self, n: int, raw: dict[str, Cell]) -> tuple[ResultRow, bytes | None] | None:
+        probs: list[Problem] = []
+
+        def text(fld: str, label: str, required: bool = True) -> str:
+            v, p = clean_value(_cell_text(raw.get(fld)), label, required=required, row=n)
+            probs.extend(p)
+            return v
+
+        name = text("name", "姓名 name")
+        if len(name) * 2 > FIELD_LINE_UNITS["name"] and wrap_units(name, FIELD_LINE_UNITS["name"]) is None:
+            probs.append(
+                Problem(
+                    zh="姓名过长，证书上两行也印不下",
+                    en="the name is too long to print even on two lines",
+                    field="姓名 name",
+                    row=n,
+                )
+            )
+        id_type_raw = text("id_type", "证件类型 ID type")
+        id_raw = raw.get("id_number")
+        id_number = text("id_number", "证件号码 ID number")
+        id_type = ""
+        if id_type_raw and id_number:
+            doc, p = check_id(id_type_raw, id_number, today=self.today)
+            if doc is None:
+                probs.extend(Problem(zh=x.zh, en=x.en, field=x.field, row=n) for x in p)
+                if isinstance(id_raw, (int, float)) and len(id_number) >= 16:
+                    probs.append(
+                        Problem(
+                            zh="Excel 把证件号码存成了数字并丢失了位数，请把该列设为文本",
+                            en="Excel stored the ID number as a number and lost digits; format the column as text",
+                            field="证件号码 ID number",
+                            row=n,
+                        )
+                    )
+            else:
+                id_type, id_number = doc.type.code, doc.number
+        occupation = text("occupation", "职业名称 occupation")
+        job_raw = text("job", "工种/职业方向 job", required=False)
+        job = "" if is_no_job(job_raw) else job_raw
+        level_raw = text("level", "职业技能等级 level")
+        level = level_from_text(level_raw) if level_raw else None
+        if level_raw and level is None:
+            probs.append(
+                Problem(
+                    zh=f"等级 {level_raw!r} 无法识别（应为 1-5 或“五级/初级工”）",
+                    en=f"level {level_raw!r} is not recognised (use 1-5 or e.g. 五级/初级工)",
+                    field="职业技能等级 level",
+                    row=n,
+                )
+            )
+        if occupation and level is not None:
+            probs.extend(self._scope(n, occupation, job, level))
+        photo_ref = text("photo", "照片 photo")
+        photo: tuple[str, bytes | None] | Problem | None = self.photos.get(photo_ref, n) if photo_ref else None
+        if isinstance(photo, Problem):
+            probs.append(photo)
+        work_unit = text("work_unit", "所在单位 work unit", required=False)
+        if not probs and level is not None and id_type:
+            key = (id_number, occupation, job, level)
+            if key in self.keys:
+                probs.append(
+                    Problem(
+                        zh=f"与第 {self.keys[key]} 行重复（同一证件号码、职业、工种、等级）",
+                        en=f"duplicates row {self.keys[key]} (same ID number, occupation, job and level)",
+                        field="证件号码 ID number",
+                        row=n,
+                    )
+                )
+            elif self.has_records and self.reg.holder_exists(self.inst.code, id_number, occupation, job, level):
+                probs.append(
+                    Problem(
+                        zh="登记库中已有此人同一职业、工种、等级的记录",
+                        en="the registry already has this holder for the same occupation, job and level",
+                        field="证件号码 ID number",
+                        row=n,
+                    )
+                )
+            self.keys.setdefault(key, n)
+        if probs or level is None or not isinstance(photo, tuple):
+            self.problems.extend(probs)
+            return None
+        self.by_level[level] = self.by_level.get(level, 0) + 1
+        return ResultRow(
+            row=n,
+            name=name,
+            id_type=id_type,
+            id_number=id_number,
+            occupation=occupation,
+            job=job,
+            level=level,
+            photo_sha256=photo[0],
+            work_unit=work_unit,
+        ), photo[1]
+
+    def _scope(self, n: int, occupation: str, job: str, level: int) -> list[Problem]:
+        inst = self.inst
+        if occupation not in inst.occupations():
+            return [
+                Problem(
+                    zh=f"职业“{occupation}”不在机构备案的评价范围内",
+                    en=f"occupation {occupation!r} is outside the institution's filed scope",
+                    field="职业名称 occupation",
+                    row=n,
+                )
+            ]
+        levels = inst.levels_for(occupation, job)
+        if not levels:
+            filed = "、".join(j or "（无）" for j in inst.jobs_for(occupation))
+            return [
+                Problem(
+                    zh=f"“{occupation}”的工种/职业方向“{job or '（无）'}”未备案（已备案：{filed}）",
+                    en=f"job {job or '(none)'!r} of {occupation!r} is not filed (filed: {filed})",
+                    field="工种/职业方向 job",
+                    row=n,
+                )
+            ]
+        if level not in levels:
+            filed = "、".join(LEVELS[x].zh_short for x in sorted(levels))
+            return [
+                Problem(
+                    zh=f"“{occupation}”未备案 {LEVELS[level].zh}（已备案：{filed}）",
+                    en=f"{occupation!r} is not filed for level {level} (filed levels: "
+                    f"{', '.join(map(str, sorted(levels)))})",
+                    field="职业技能等级 level",
+                    row=n,
+                )
+            ]
+        return []
+
+
+def import_results(
+    reg: Registry,
+    path: Path,
+    institution_code: str,
+    *,
+    today: date,
+    actor: str,
+    dry_run: bool = False,
+    photos_dir: Path | None = None,
+) -> ImportReport:
+    """Import a results file for an institution; raise :class:`ImportRejected` if any row is bad.
+
+    With ``dry_run`` nothing is written and the report lists every problem instead.
+    """
+    inst = reg.institution(institution_code)
+    table = open_table(path)
+    if not dry_run and (batch := reg.batch_for_source(institution_code, table.sha256)) is not None:
+        raise SkillcertError(
+            f"同一文件已作为第 {batch} 批导入", f"this same file was already imported as batch {batch}"
+        )
+    validator = _Validator(reg, inst, _PhotoCache(photos_dir or path.parent), today)
+    header_problems: list[Problem] = []
+    ignored: list[str] = []
+    counter = [0]
+
+    def rows() -> Iterator[tuple[ResultRow, bytes | None]]:
+        it = table.rows()
+        first = next(it, None)
+        if first is None:
+            header_problems.append(Problem(zh="文件是空的", en="the file is empty", row=1))
+            return
+        columns: dict[int, str] = {}
+        for i, h in enumerate(first[1]):
+            f = _HEADER_INDEX.get(_norm_header(_cell_text(h)))
+            if f is None:
+                if _cell_text(h).strip():
+                    ignored.append(_cell_text(h).strip())
+            elif f in columns.values():
+                header_problems.append(Problem(zh=f"列“{h}”重复", en=f"column {h!r} appears twice", row=first[0]))
+            else:
+                columns[i] = f
+        missing = [f for f, spec in COLUMNS.items() if spec[3] and f not in columns.values()]
+        for f in missing:
+            zh, en = COLUMNS[f][0], COLUMNS[f][1]
+            header_problems.append(Problem(zh=f"缺少“{zh}”列", en=f"column {en!r} ({zh}) is missing", row=first[0]))
+        if header_problems:
+            return
+        for n, cells in it:
+            counter[0] += 1
+            raw = {f: cells[i] if i < len(cells) else None for i, f in columns.items()}
+            out = validator.row(n, raw)
+            if out is not None and not dry_run:
+                yield out
+
+    def checked() -> Iterator[tuple[ResultRow, bytes | None]]:
+        yield from rows()
+        problems = header_problems + validator.problems
+        if not problems and counter[0] == 0:
+            problems.append(Problem(zh="文件中没有数据行", en="the file has no data rows"))
+        if problems:
+            raise ImportRejected(path.name, problems, rows=counter[0])
+
+    encoding = table.encoding or "xlsx"
+    if dry_run:
+        for _ in rows():
+            pass
+        problems = tuple(header_problems + validator.problems)
+        return ImportReport(
+            path.name,
+            institution_code,
+            encoding,
+            counter[0],
+            problems,
+            tuple(ignored),
+            dry_run=True,
+            by_level=validator.by_level,
+        )
+    batch_id, count = reg.add_batch(
+        institution_code, source_name=path.name, source_sha256=table.sha256, rows=checked(), actor=actor
+    )
+    return ImportReport(
+        path.name, institution_code, encoding, count, (), tuple(ignored), batch_id=batch_id, by_level=validator.by_level
+    )

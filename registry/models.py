@@ -1,0 +1,151 @@
+"""The records of the registry as frozen dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from .numbers import InstitutionCode, parse_institution_code
+from .tables import LEVELS, Variant
+
+__all__ = [
+    "CertStatus",
+    "Certificate",
+    "Institution",
+    "InstitutionStatus",
+    "ResultRow",
+    "ScopeItem",
+    "Seal",
+    "Style",
+]
+
+
+class Style(StrEnum):
+    STYLE1 = "style1"  # reference style (一): filed with the province, one seal
+    STYLE2 = "style2"  # reference style (二): filed with the Ministry, two seals
+    GUANGDONG = "guangdong"  # Guangdong technical-school landscape style
+
+
+class InstitutionStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    MERGED = "merged"
+
+
+class CertStatus(StrEnum):
+    PENDING = "pending"  # imported, no number yet
+    VALID = "valid"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Seal:
+    kind: str  # "institution" (评价机构) · "issuing" (发证机构) · "competition" (竞赛专用章)
+    text: str  # along the upper arc
+    bottom: str = "职业技能等级认定专用章"
+    activated_on: date
+    e_seal_activated_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScopeItem:
+    occupation: str
+    job: str  # "" when the occupation has no job/direction
+    levels: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Institution:
+    """An evaluation institution and its filing (机构备案, SPEC §6)."""
+
+    code: str  # positions 1-13 of its certificate numbers
+    name_zh: str
+    name_en: str
+    parent_body: str = ""
+    filing_number: str
+    filing_date: date
+    style: Style
+    issuing_body_zh: str = ""  # style (二): 发证机构 / 分支机构
+    issuing_body_en: str = ""
+    seals: tuple[Seal, ...]
+    scope: tuple[ScopeItem, ...]
+    status: InstitutionStatus = InstitutionStatus.ACTIVE
+    status_date: date | None = None
+    merged_into: str | None = None
+    one_modification_only: bool = False  # Guangdong: one modification request per certificate
+    _scope_index: dict[tuple[str, str], frozenset[int]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        index: dict[tuple[str, str], frozenset[int]] = {}
+        for item in self.scope:
+            key = (item.occupation, item.job)
+            index[key] = index.get(key, frozenset()) | item.levels
+        object.__setattr__(self, "_scope_index", index)
+
+    @property
+    def parsed_code(self) -> InstitutionCode:
+        return parse_institution_code(self.code)
+
+    @property
+    def variant(self) -> Variant:
+        return self.parsed_code.variant
+
+    def levels_for(self, occupation: str, job: str) -> frozenset[int]:
+        return self._scope_index.get((occupation, job), frozenset())
+
+    def occupations(self) -> frozenset[str]:
+        return frozenset(o for o, _ in self._scope_index)
+
+    def jobs_for(self, occupation: str) -> tuple[str, ...]:
+        return tuple(j for o, j in self._scope_index if o == occupation)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResultRow:
+    """One validated row of a results batch, ready to store."""
+
+    row: int
+    name: str
+    id_type: str
+    id_number: str
+    occupation: str
+    job: str
+    level: int
+    photo_sha256: str
+    work_unit: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Certificate:
+    """A certificate record (SPEC §3) as the registry holds it now."""
+
+    id: int
+    institution_code: str
+    batch_id: int
+    row: int
+    name: str
+    id_type: str
+    id_number: str
+    occupation: str
+    job: str
+    level: int
+    photo_sha256: str
+    work_unit: str
+    status: CertStatus
+    version: int
+    number: str | None = None
+    issue_date: date | None = None
+    qr_token: str | None = None
+    reported_on: date | None = None
+
+    @property
+    def level_zh(self) -> str:
+        return LEVELS[self.level].zh
+
+    @property
+    def level_en(self) -> str:
+        return LEVELS[self.level].en

@@ -1,0 +1,3 @@
+from skillcert.cli import main
+
+main()

@@ -1,0 +1,35 @@
+"""``skillcert`` command line: one module per command group."""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from . import demo, idcheck, importcmd, init, institution, number, report
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="skillcert")
+def cli() -> None:
+    """skillcert：职业技能等级证书工具 / occupational skill level certificates.
+
+    数据目录 Data lives in $SKILLCERT_HOME (default ./skillcert-data).
+    """
+
+
+for _cmd in (
+    init.init,
+    institution.institution,
+    number.number,
+    idcheck.id_group,
+    importcmd.import_cmd,
+    report.report,
+    demo.demo,
+):
+    cli.add_command(_cmd)
+
+
+def main() -> None:
+    cli(prog_name="skillcert")

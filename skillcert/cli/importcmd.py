@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from registry import import_results
+
+from ._runtime import emit, errors_mapped, open_registry, settings
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--institution", "code", required=True, help="机构编码（13 位）/ institution code (13 characters)")
+@click.option("--dry-run", is_flag=True, help="只检查，不写入 / check every row, write nothing")
+@click.option("--photos", type=click.Path(path_type=Path, file_okay=False), help="照片目录（默认为文件所在目录）")
+@click.option("--json", "as_json", is_flag=True)
+def import_cmd(file: Path, code: str, dry_run: bool, photos: Path | None, as_json: bool) -> None:
+    """导入评价结果（CSV/XLSX），全部成功或全部不写 / import a results batch, all or nothing."""
+    s = settings()
+    with errors_mapped(as_json), open_registry(s) as reg:
+        rep = import_results(reg, file, code, today=date.today(), actor=s.actor, dry_run=dry_run, photos_dir=photos)
+    levels = ", ".join(f"{k}级×{v}" for k, v in sorted(rep.by_level.items()))
+    if rep.dry_run:
+        head = (
+            f"检查通过 dry run OK: {rep.rows} 行 rows ({levels}), 未写入 nothing written"
+            if rep.ok
+            else f"检查发现问题 dry run found problems: {len({p.row for p in rep.problems})} / {rep.rows} 行 rows"
+        )
+    else:
+        head = f"已导入 imported: 批次 batch {rep.batch_id}, {rep.rows} 行 rows ({levels}), 编码 {rep.encoding}"
+    lines = [head, *(f"  - {p.text()}" for p in rep.problems)]
+    if rep.ignored_columns:
+        lines.append(f"  忽略的列 ignored columns: {', '.join(rep.ignored_columns)}")
+    emit(rep.as_dict(), as_json, "\n".join(lines))
+    if not rep.ok:
+        raise SystemExit(7)

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import click
+
+from registry import Registry
+
+from ..settings import SETTINGS_TEMPLATE
+from ._runtime import emit, errors_mapped, settings
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="机器可读输出 / machine-readable output")
+def init(as_json: bool) -> None:
+    """创建数据目录和登记库 / create the data directory and the registry."""
+    s = settings()
+    with errors_mapped(as_json):
+        existed = s.registry_path.exists()
+        s.home.mkdir(parents=True, exist_ok=True)
+        if not s.settings_path.exists():
+            s.settings_path.write_text(SETTINGS_TEMPLATE, encoding="utf-8")
+        with Registry.create(s.registry_path) as reg:
+            version = reg.schema_version
+    verb = "已存在 exists" if existed else "已创建 created"
+    emit(
+        {"home": str(s.home), "registry": str(s.registry_path), "schema_version": version, "created": not existed},
+        as_json,
+        f"登记库{verb}: {s.registry_path} (schema {version})",
+    )

@@ -1,0 +1,69 @@
+"""Settings: where the data lives (``SKILLCERT_HOME``) and the institution's choices.
+
+``$SKILLCERT_HOME`` (default ``./skillcert-data``) holds ``registry.sqlite`` and an optional
+``settings.toml``::
+
+    actor = "张三"                      # who is recorded in the audit log
+    [calendar]
+    holidays_file = "holidays-2027.toml"  # State Council schedule for years chinesecalendar lacks
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from registry import WorkdayCalendar
+from registry.errors import SkillcertError
+
+__all__ = ["SETTINGS_TEMPLATE", "Settings"]
+
+SETTINGS_TEMPLATE = """\
+# skillcert settings (see README.md)
+# actor = "operator"                   # recorded in the audit log as who made each change
+
+[calendar]
+# holidays_file = "holidays-2027.toml"  # the State Council schedule for a year chinesecalendar lacks
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    home: Path
+    actor: str
+    holidays_file: Path | None = None
+
+    @property
+    def registry_path(self) -> Path:
+        return self.home / "registry.sqlite"
+
+    @property
+    def settings_path(self) -> Path:
+        return self.home / "settings.toml"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        home = Path(env.get("SKILLCERT_HOME") or "skillcert-data").absolute()
+        data: dict[str, object] = {}
+        path = home / "settings.toml"
+        if path.is_file():
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as e:
+                raise SkillcertError(f"设置文件 {path} 有误：{e}", f"settings file {path} is invalid: {e}") from e
+        calendar = data.get("calendar", {})
+        holidays = calendar.get("holidays_file") if isinstance(calendar, dict) else None
+        try:
+            default_actor = getpass.getuser()
+        except (KeyError, OSError):
+            default_actor = "operator"
+        actor = env.get("SKILLCERT_ACTOR") or str(data.get("actor") or default_actor)
+        return cls(home=home, actor=actor, holidays_file=(home / str(holidays)) if holidays else None)
+
+    def calendar(self) -> WorkdayCalendar:
+        return WorkdayCalendar.with_file(self.holidays_file)

@@ -1,0 +1,96 @@
+"""The CLI through click's runner: exit codes, --json, bilingual errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from skillcert.cli import cli
+from skillcert.demo import DEMO_DIR
+
+from .factory import beijing_rows, photo_bytes, write_results
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SKILLCERT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SKILLCERT_ACTOR", "tester")
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def test_number_check_json(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("number", "check", "S000011082003225000001", "--json")
+    assert r.exit_code == 0
+    d = json.loads(r.stdout)
+    assert d["district"] == "海淀区" and d["serial"] == 1 and d["level_en"] == "Level 5 / Junior Worker"
+    r = run("number", "check", "Y000111020001225000001")
+    assert r.exit_code == 0 and "西城区" in r.stdout
+
+
+@pytest.mark.parametrize("bad", ["S000011032003225000001", "S000011082003226000001", "S0000110820032250000"])
+def test_number_check_rejects_with_bilingual_reason(run, bad: str) -> None:  # type: ignore[no-untyped-def]
+    r = run("number", "check", bad)
+    assert r.exit_code == 3
+    assert "错误" in r.stderr and "Error:" in r.stderr
+    r = run("number", "check", bad, "--json")
+    assert r.exit_code == 3 and json.loads(r.stdout)["problems"]
+
+
+def test_id_check(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("id", "check", "201", "11010519491231002X", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["birth_date"] == "1949-12-31"
+    r = run("id", "check", "201", "110105194912310021")
+    assert r.exit_code == 3 and "check character" in r.stderr
+
+
+def test_init_institution_import_report(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    r = run("institution", "list")
+    assert r.exit_code == 6 and "skillcert init" in r.stderr
+    assert run("init").exit_code == 0
+    assert json.loads(run("init", "--json").stdout)["created"] is False
+    r = run("institution", "add", "--file", str(DEMO_DIR / "institution-beijing.toml"))
+    assert r.exit_code == 0, r.stderr
+    assert run("institution", "add", "--file", str(DEMO_DIR / "institution-beijing.toml")).exit_code == 4
+    bad = tmp_path / "bad.toml"
+    bad.write_text('code = "S000011032003"\nname_zh = ""\n')
+    r = run("institution", "add", "--file", str(bad))
+    assert r.exit_code == 4 and "pos 8-9" in r.stderr and "name_zh" in r.stderr
+    listed = json.loads(run("institution", "list", "--json").stdout)
+    assert [i["code"] for i in listed["institutions"]] == ["S000011084012"]
+    assert "电焊工" in run("institution", "show", "S000011084012").stdout
+
+    batch = tmp_path / "batch"
+    (batch / "photos").mkdir(parents=True)
+    (batch / "photos" / "p.jpg").write_bytes(photo_bytes())
+    rows = beijing_rows(10)
+    rows[5][2] = "110105194912310021"
+    path = write_results(batch / "r.csv", rows)
+    r = run("import", str(path), "--institution", "S000011084012", "--dry-run", "--json")
+    assert r.exit_code == 7 and [p["row"] for p in json.loads(r.stdout)["problems"]] == [7]
+    r = run("import", str(path), "--institution", "S000011084012")
+    assert r.exit_code == 7 and "nothing was written" in r.stderr
+    rows[5][2] = beijing_rows(1, seed=5)[0][2]
+    path = write_results(batch / "r.csv", rows)
+    r = run("import", str(path), "--institution", "S000011084012", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["rows"] == 10
+
+    out = tmp_path / "report.xlsx"
+    r = run("report", "export", "--out", str(out), "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["rows"] == 0  # nothing issued yet
+    assert run("institution", "cancel", "S000011084012", "--on", "2026-01-05", "--reason", "test").exit_code == 0
+    assert "S000011084012" in run("institution", "list").stdout.split("retired codes:")[1]
+
+
+def test_demo_is_idempotent(run) -> None:  # type: ignore[no-untyped-def]
+    first = json.loads(run("demo", "--json").stdout)
+    assert sum(first["imported"].values()) >= 90 and len(first["institutions"]) == 3
+    second = json.loads(run("demo", "--json").stdout)
+    assert second["imported"] == {} and second["counts"] == first["counts"]

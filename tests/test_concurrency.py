@@ -1,0 +1,57 @@
+"""Two real processes allocate numbers at once: 1,000 distinct, gap-free serials."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from registry import Registry, parse_number
+
+from .conftest import DEMO_CODES, add_pending
+
+WORKER = """
+import sys, time
+from datetime import date
+from pathlib import Path
+from registry import Registry
+db, code, go, n = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
+reg = Registry.open(db)
+while not go.exists():
+    time.sleep(0.001)
+got = 0
+for _ in range(n):
+    got += len(reg.issue_numbers(code, date(2026, 3, 2), actor="worker", limit=1))
+reg.close()
+print(got)
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_issue_500_each(reg: Registry, tmp_path: Path) -> None:
+    code = DEMO_CODES["beijing"]
+    add_pending(reg, 1000, seed=42)
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(reg.path), code, str(go), "500"], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    time.sleep(0.5)
+    go.touch()
+    outs = [p.communicate(timeout=300)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0] and outs == ["500", "500"]
+    numbers = [c.number for c in reg.certificates(institution_code=code)]
+    assert len(numbers) == 1000 and None not in numbers and len(set(numbers)) == 1000
+    serials = sorted(parse_number(n).serial for n in numbers if n)
+    assert serials == list(range(1, 1001))
+    # both processes really interleaved: each owns serials from both halves of the range
+    actors_by_serial = {
+        e.after["number"]: e.seq for e in reg.audit_entries(entity="certificate") if e.action == "issue"
+    }
+    assert len(actors_by_serial) == 1000
+    assert reg.verify_audit_chain() is None
