@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -291,10 +291,12 @@ def import_results(
     actor: str,
     dry_run: bool = False,
     photos_dir: Path | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import a results file for an institution; raise :class:`ImportRejected` if any row is bad.
 
     With ``dry_run`` nothing is written and the report lists every problem instead.
+    ``progress`` is called with the number of rows checked since its last call.
     """
     inst = reg.institution(institution_code)
     table = open_table(path)
@@ -331,10 +333,14 @@ def import_results(
             return
         for n, cells in it:
             counter[0] += 1
+            if progress is not None and counter[0] % 1000 == 0:
+                progress(1000)
             raw = {f: cells[i] if i < len(cells) else None for i, f in columns.items()}
             out = validator.row(n, raw)
             if out is not None and not dry_run:
                 yield out
+        if progress is not None:
+            progress(counter[0] % 1000)
 
     def checked() -> Iterator[tuple[ResultRow, bytes | None]]:
         yield from rows()

@@ -28,6 +28,19 @@ class TableSource:
     encoding: str | None
     sha256: str
 
+    def estimate_rows(self) -> int:
+        """Data rows, cheaply: newlines for CSV, the sheet's dimension for XLSX (for progress bars)."""
+        if self.kind == "xlsx":
+            import openpyxl
+
+            wb = openpyxl.load_workbook(self.path, read_only=True)
+            try:
+                return max(0, (wb.worksheets[0].max_row or 1) - 1)
+            finally:
+                wb.close()
+        with self.path.open("rb") as f:
+            return max(0, sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(_CHUNK), b"")) - 1)
+
     def rows(self) -> Iterator[tuple[int, list[Cell]]]:
         """(row number, cells) for every row including the header (row 1); blank rows skipped."""
         if self.kind == "xlsx":

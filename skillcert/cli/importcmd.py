@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 
 import click
 
 from registry import import_results
+from registry.tabular import open_table
 
 from ._runtime import emit, errors_mapped, open_registry, settings
 
@@ -20,7 +22,19 @@ def import_cmd(file: Path, code: str, dry_run: bool, photos: Path | None, as_jso
     """导入评价结果（CSV/XLSX），全部成功或全部不写 / import a results batch, all or nothing."""
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
-        rep = import_results(reg, file, code, today=date.today(), actor=s.actor, dry_run=dry_run, photos_dir=photos)
+        total = open_table(file).estimate_rows()
+        label = "检查 checking" if dry_run else "导入 importing"
+        with click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True, show_eta=True) as bar:
+            rep = import_results(
+                reg,
+                file,
+                code,
+                today=date.today(),
+                actor=s.actor,
+                dry_run=dry_run,
+                photos_dir=photos,
+                progress=bar.update,
+            )
     levels = ", ".join(f"{k}级×{v}" for k, v in sorted(rep.by_level.items()))
     if rep.dry_run:
         head = (
