@@ -29,7 +29,7 @@ from .pdfa import attach_record
 from .photo import prepare_photo
 from .qr import qr_svg, qr_url
 
-__all__ = ["DocumentKind", "RenderSettings", "RenderedPdf", "Renderer", "TEMPLATE_DIR"]
+__all__ = ["TEMPLATE_DIR", "DocumentKind", "RenderSettings", "RenderedPdf", "Renderer"]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 _TEMPLATES = {Style.STYLE1: "style1", Style.STYLE2: "style2", Style.GUANGDONG: "guangdong"}
