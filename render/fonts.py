@@ -33,14 +33,13 @@ def coverage(dirs: tuple[Path, ...]) -> frozenset[int]:
 
     points: set[int] = set()
     for path in font_files(dirs):
-        fonts = (
-            TTCollection(path, lazy=True).fonts
-            if path.suffix.lower() in (".ttc", ".otc")
-            else [TTFont(path, lazy=True)]
-        )
-        for font in fonts:
-            cmap = font.getBestCmap() or {}
-            points.update(cmap)
+        if path.suffix.lower() in (".ttc", ".otc"):
+            with TTCollection(path, lazy=True) as coll:
+                for font in coll.fonts:
+                    points.update(font.getBestCmap() or {})
+        else:
+            with TTFont(path, lazy=True) as font:
+                points.update(font.getBestCmap() or {})
     return frozenset(points)
 
 

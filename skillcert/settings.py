@@ -6,6 +6,10 @@
     actor = "张三"                      # who is recorded in the audit log
     [calendar]
     holidays_file = "holidays-2027.toml"  # State Council schedule for years chinesecalendar lacks
+    [render]
+    site_url = "https://verify.example.org"   # where certificate QR codes point
+    font_dirs = ["fonts"]                     # the institution's own licensed 楷体/仿宋/Times files
+    template_dir = "templates"                # an adjusted copy of render/templates
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 
 from registry import WorkdayCalendar
 from registry.errors import SkillcertError
+from render import RenderSettings
 
 __all__ = ["SETTINGS_TEMPLATE", "Settings"]
 
@@ -28,6 +33,11 @@ SETTINGS_TEMPLATE = """\
 
 [calendar]
 # holidays_file = "holidays-2027.toml"  # the State Council schedule for a year chinesecalendar lacks
+
+[render]
+# site_url = "http://127.0.0.1:8000"    # where certificate QR codes point (<site>/c/<number>?t=<token>)
+# font_dirs = ["fonts"]                 # your own licensed 楷体/仿宋/Times New Roman files, tried first
+# template_dir = "templates"            # an adjusted copy of the style templates (render/templates)
 """
 
 
@@ -36,6 +46,9 @@ class Settings:
     home: Path
     actor: str
     holidays_file: Path | None = None
+    site_url: str = "http://127.0.0.1:8000"
+    font_dirs: tuple[Path, ...] = ()
+    template_dir: Path | None = None
 
     @property
     def registry_path(self) -> Path:
@@ -63,7 +76,20 @@ class Settings:
         except (KeyError, OSError):
             default_actor = "operator"
         actor = env.get("SKILLCERT_ACTOR") or str(data.get("actor") or default_actor)
-        return cls(home=home, actor=actor, holidays_file=(home / str(holidays)) if holidays else None)
+        render = data.get("render", {})
+        render = render if isinstance(render, dict) else {}
+        template_dir = render.get("template_dir")
+        return cls(
+            home=home,
+            actor=actor,
+            holidays_file=(home / str(holidays)) if holidays else None,
+            site_url=str(render.get("site_url") or env.get("SKILLCERT_SITE_URL") or "http://127.0.0.1:8000"),
+            font_dirs=tuple(home / str(d) for d in render.get("font_dirs", [])),
+            template_dir=(home / str(template_dir)) if template_dir else None,
+        )
+
+    def render_settings(self) -> RenderSettings:
+        return RenderSettings(site_url=self.site_url, font_dirs=self.font_dirs, template_dir=self.template_dir)
 
     def calendar(self) -> WorkdayCalendar:
         return WorkdayCalendar.with_file(self.holidays_file)

@@ -94,3 +94,31 @@ def test_demo_is_idempotent(run) -> None:  # type: ignore[no-untyped-def]
     assert sum(first["imported"].values()) >= 90 and len(first["institutions"]) == 3
     second = json.loads(run("demo", "--json").stdout)
     assert second["imported"] == {} and second["counts"] == first["counts"]
+
+
+@pytest.mark.parametrize("style", ["style1", "style2", "guangdong"])
+def test_render_preview_each_style(run, tmp_path: Path, style: str) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / f"{style}.pdf"
+    r = run("render", "--preview", "--style", style, "--out", str(out), "--json")
+    assert r.exit_code == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert out.read_bytes()[:5] == b"%PDF-" and d["style"] == style and d["seal_boxes"]
+    assert len(d["seal_boxes"]) == (2 if style == "style2" else 1)
+
+
+def test_render_by_number_and_errors(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from registry import Registry
+
+    assert run("demo").exit_code == 0
+    with Registry.open(tmp_path / "home" / "registry.sqlite") as reg:
+        (_, number), *_ = reg.issue_numbers("Y000111020001", date(2026, 11, 20), actor="t", limit=2)
+    out = tmp_path / "c.pdf"
+    r = run("render", number, "--out", str(out), "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["number"] == number and len(json.loads(r.stdout)["seal_boxes"]) == 2
+    r = run("render", number, "--kind", "proof", "--out", str(tmp_path / "p.pdf"))
+    assert r.exit_code == 1 and "--proof-number" in r.stderr
+    assert run("render", "S000011084012265999999", "--out", str(tmp_path / "x.pdf")).exit_code == 5
+    assert not (tmp_path / "x.pdf").exists() and not list(tmp_path.glob(".x.pdf.*"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import demo, idcheck, importcmd, init, institution, number, report
+from . import demo, idcheck, importcmd, init, institution, number, rendercmd, report
 
 __all__ = ["cli", "main"]
 
@@ -26,6 +26,7 @@ for _cmd in (
     idcheck.id_group,
     importcmd.import_cmd,
     report.report,
+    rendercmd.render_cmd,
     demo.demo,
 ):
     cli.add_command(_cmd)
