@@ -1,0 +1,308 @@
+"""A complete demo PKI made with certomancer: root → intermediate → institution seal
+certificates, a time-stamping authority, an OCSP responder and CRLs, served on 127.0.0.1.
+
+For the demo and the tests only — never for real certificates. Keys are generated locally
+(RSA-2048); the layout on disk::
+
+    pki/certomancer.yml   pki/keys/*.pem   pki/certs/*.pem   pki/p12/<label>.p12
+
+OCSP responses are produced with whole-second times: NSS (poppler's ``pdfsig``) rejects
+certomancer's microsecond times and would then treat a revoked certificate as good.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .errors import PkiError
+
+__all__ = ["DemoPki", "PkiServer", "SealSubject", "free_port", "make_demo_pki"]
+
+ARCH = "skillcert-demo"
+_FMT = "%Y-%m-%dT%H:%M:%S+0000"
+
+
+@dataclass(frozen=True, slots=True)
+class SealSubject:
+    label: str  # certificate label, e.g. "seal-S000011084012-institution"
+    common_name: str  # the seal text, e.g. the institution's name
+    organization: str
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    revoked_since: datetime | None = None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _key(path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+
+
+def _leaf(issuer: str, subject: SealSubject, now: datetime) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "subject": subject.label,
+        "subject-key": subject.label,
+        "issuer": issuer,
+        "validity": {
+            "valid-from": (subject.valid_from or now - timedelta(days=30)).strftime(_FMT),
+            "valid-to": (subject.valid_to or now + timedelta(days=5 * 365)).strftime(_FMT),
+        },
+        "extensions": [
+            {
+                "id": "key_usage",
+                "critical": True,
+                "smart-value": {"schema": "key-usage", "params": ["digital_signature", "non_repudiation"]},
+            },
+            {
+                "id": "crl_distribution_points",
+                "smart-value": {"schema": "crl-dist-url", "params": {"crl-repo-names": [issuer]}},
+            },
+            {
+                "id": "authority_information_access",
+                "smart-value": {"schema": "aia-urls", "params": {"ocsp-responder-names": [issuer]}},
+            },
+        ],
+    }
+    if subject.revoked_since is not None:
+        spec["revocation"] = {"revoked-since": subject.revoked_since.strftime(_FMT), "reason": "key_compromise"}
+    return spec
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPki:
+    """A demo PKI on disk. ``p12(label)`` is a seal's PKCS#12 file (password ``password``)."""
+
+    root: Path
+    port: int
+    password: bytes
+
+    @property
+    def config(self) -> Path:
+        return self.root / "certomancer.yml"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def tsa_url(self) -> str:
+        return f"{self.url}/{ARCH}/tsa/tsa"
+
+    def p12(self, label: str) -> Path:
+        return self.root / "p12" / f"{label}.p12"
+
+    def cert_pem(self, label: str) -> Path:
+        return self.root / "certs" / f"{label}.pem"
+
+    @property
+    def root_cert(self) -> Path:
+        return self.cert_pem("root")
+
+    def labels(self) -> list[str]:
+        return sorted(p.stem for p in (self.root / "p12").glob("*.p12"))
+
+    def architecture(self) -> Any:
+        from certomancer.registry import ArchLabel, CertomancerConfig
+
+        cfg = CertomancerConfig.from_file(str(self.config), key_search_dir=str(self.root / "keys"))
+        return cfg.get_pki_arch(ArchLabel(ARCH))
+
+    @classmethod
+    def at(cls, root: Path, *, password: bytes = b"skillcert-demo") -> DemoPki:
+        import yaml
+
+        if not (root / "certomancer.yml").is_file():
+            raise PkiError(f"{root} 中没有演示 PKI", f"no demo PKI in {root}")
+        prefix = yaml.safe_load((root / "certomancer.yml").read_text())["external-url-prefix"]
+        return cls(root, int(prefix.rsplit(":", 1)[1]), password)
+
+
+def make_demo_pki(
+    root: Path,
+    subjects: Iterable[SealSubject],
+    *,
+    port: int | None = None,
+    password: bytes = b"skillcert-demo",
+    now: datetime | None = None,
+) -> DemoPki:
+    """Create keys, the certomancer configuration, certificates and PKCS#12 files under ``root``."""
+    import yaml
+    from asn1crypto import pem
+    from certomancer.registry import CertLabel
+
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    port = port or free_port()
+    subjects = list(subjects)
+    (root / "keys").mkdir(parents=True, exist_ok=True)
+    for label in ["root", "interm", "interm-ocsp", "tsa", *(s.label for s in subjects)]:
+        if not (root / "keys" / f"{label}.pem").exists():
+            _key(root / "keys" / f"{label}.pem")
+    far = {
+        "valid-from": (now - timedelta(days=3650)).strftime(_FMT),
+        "valid-to": (now + timedelta(days=36500)).strftime(_FMT),
+    }
+    ca_usage = {
+        "id": "key_usage",
+        "critical": True,
+        "smart-value": {"schema": "key-usage", "params": ["digital_signature", "key_cert_sign", "crl_sign"]},
+    }
+    certs: dict[str, Any] = {
+        "root": {
+            "subject": "root",
+            "subject-key": "root",
+            "issuer": "root",
+            "authority-key": "root",
+            "validity": far,
+            "extensions": [{"id": "basic_constraints", "critical": True, "value": {"ca": True}}, ca_usage],
+        },
+        "interm": {
+            "subject": "interm",
+            "subject-key": "interm",
+            "issuer": "root",
+            "validity": far,
+            "extensions": [
+                {"id": "basic_constraints", "critical": True, "value": {"ca": True, "path-len-constraint": 0}},
+                ca_usage,
+                {
+                    "id": "crl_distribution_points",
+                    "smart-value": {"schema": "crl-dist-url", "params": {"crl-repo-names": ["root"]}},
+                },
+            ],
+        },
+        "interm-ocsp": {
+            "subject": "interm-ocsp",
+            "subject-key": "interm-ocsp",
+            "issuer": "interm",
+            "validity": far,
+            "extensions": [
+                {
+                    "id": "key_usage",
+                    "critical": True,
+                    "smart-value": {"schema": "key-usage", "params": ["digital_signature"]},
+                },
+                {"id": "extended_key_usage", "critical": True, "value": ["ocsp_signing"]},
+                {"id": "ocsp_no_check"},
+            ],
+        },
+        "tsa": {
+            "subject": "tsa",
+            "subject-key": "tsa",
+            "issuer": "root",
+            "validity": far,
+            "extensions": [
+                {
+                    "id": "key_usage",
+                    "critical": True,
+                    "smart-value": {"schema": "key-usage", "params": ["digital_signature"]},
+                },
+                {"id": "extended_key_usage", "critical": True, "value": ["time_stamping"]},
+                {
+                    "id": "crl_distribution_points",
+                    "smart-value": {"schema": "crl-dist-url", "params": {"crl-repo-names": ["root"]}},
+                },
+            ],
+        },
+    }
+    entities: dict[str, Any] = {
+        "root": {"common-name": "skillcert 演示根证书 Demo Root CA"},
+        "interm": {"common-name": "skillcert 演示中级证书 Demo Intermediate CA"},
+        "interm-ocsp": {"common-name": "skillcert Demo OCSP Responder"},
+        "tsa": {"common-name": "skillcert Demo Time Stamping Authority"},
+    }
+    for s in subjects:
+        entities[s.label] = {"common-name": s.common_name, "organization-name": s.organization}
+        certs[s.label] = _leaf("interm", s, now)
+    config = {
+        "external-url-prefix": f"http://127.0.0.1:{port}",
+        "keysets": {"demo": {"keys": {label: {"path": f"{label}.pem"} for label in entities}}},
+        "pki-architectures": {
+            ARCH: {
+                "keyset": "demo",
+                "entity-defaults": {"country-name": "CN", "organization-name": "skillcert demo PKI"},
+                "entities": entities,
+                "certs": certs,
+                "services": {
+                    "ocsp": {
+                        "interm": {
+                            "for-issuer": "interm",
+                            "responder-cert": "interm-ocsp",
+                            "signing-key": "interm-ocsp",
+                        }
+                    },
+                    "crl-repo": {
+                        "root": {"for-issuer": "root", "signing-key": "root", "simulated-update-schedule": "P90D"},
+                        "interm": {
+                            "for-issuer": "interm",
+                            "signing-key": "interm",
+                            "simulated-update-schedule": "P30D",
+                        },
+                    },
+                    "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}},
+                },
+            }
+        },
+    }
+    (root / "certomancer.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    pki = DemoPki(root, port, password)
+    try:
+        arch = pki.architecture()
+        (root / "certs").mkdir(exist_ok=True)
+        (root / "p12").mkdir(exist_ok=True)
+        for label in certs:
+            der = arch.get_cert(CertLabel(label)).dump()
+            (root / "certs" / f"{label}.pem").write_bytes(pem.armor("CERTIFICATE", der))
+        for s in subjects:
+            (root / "p12" / f"{s.label}.p12").write_bytes(arch.package_pkcs12(CertLabel(s.label), password=password))
+    except Exception as e:  # certomancer raises many kinds for a bad configuration
+        raise PkiError(f"无法生成演示 PKI：{e}", f"cannot build the demo PKI: {e}") from e
+    return pki
+
+
+class PkiServer:
+    """Serves the demo PKI's TSA, OCSP and CRLs on 127.0.0.1 in a background thread."""
+
+    def __init__(self, pki: DemoPki) -> None:
+        from certomancer.integrations.animator import Animator, AnimatorArchStore
+        from werkzeug.serving import make_server
+
+        class _WholeSecondAnimator(Animator):
+            def at_time(self, request: Any) -> datetime:
+                moment: datetime = super().at_time(request)
+                return moment.replace(microsecond=0)
+
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request log
+        arch = pki.architecture()
+        app = _WholeSecondAnimator(AnimatorArchStore({arch.arch_label: arch}), with_web_ui=False)
+        self.pki = pki
+        self._server = make_server("127.0.0.1", pki.port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="skillcert-pki", daemon=True)
+
+    def __enter__(self) -> PkiServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
