@@ -139,4 +139,33 @@ MIGRATIONS: tuple[str, ...] = (
     WHEN NEW.last_serial < OLD.last_serial
     BEGIN SELECT RAISE(ABORT, '证书序列码不得回退 / serials never go back'); END;
     """,
+    # 2: signing identities per institution and seal (their certificate fingerprints are part of
+    #    the filing) and deliveries of sealed PDFs
+    """
+    CREATE TABLE identities (
+        name            TEXT PRIMARY KEY,
+        institution_code TEXT NOT NULL REFERENCES institutions(code),
+        seal_kind       TEXT NOT NULL CHECK (seal_kind IN ('institution', 'issuing', 'competition')),
+        kind            TEXT NOT NULL CHECK (kind IN ('pkcs12', 'pkcs11')),
+        location        TEXT NOT NULL,   -- JSON: {"path"} or {"module", "token_label", "key_label", "cert_label"}
+        cert_pem        TEXT NOT NULL,
+        fingerprint     TEXT NOT NULL,   -- SHA-256 of the certificate (DER), hex
+        not_after       TEXT NOT NULL,
+        added_at        TEXT NOT NULL,
+        retired_at      TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX identities_institution ON identities (institution_code, seal_kind);
+
+    CREATE TABLE deliveries (
+        certificate_id  INTEGER NOT NULL REFERENCES certificates(id),
+        version         INTEGER NOT NULL,
+        pdf_sha256      TEXT NOT NULL,
+        file_name       TEXT NOT NULL,
+        level           TEXT NOT NULL,
+        delivered_at    TEXT NOT NULL,
+        PRIMARY KEY (certificate_id, version)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER deliveries_kept BEFORE DELETE ON deliveries
+    BEGIN SELECT RAISE(ABORT, '交付记录不得删除 / delivery records are never deleted'); END;
+    """,
 )

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ._schema import MIGRATIONS
+from ._seals_store import SealsMixin
 from .errors import NotFound, RegistryError, RuleViolation
 from .filings import institution_from_dict, institution_to_dict
 from .models import Certificate, CertStatus, Institution, InstitutionStatus, ResultRow
@@ -145,7 +146,7 @@ def cert_data(c: Certificate) -> dict[str, Any]:
     }
 
 
-class Registry:
+class Registry(SealsMixin):
     """The registry database. Open with :meth:`create` or :meth:`open`; close when done."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, clock: Callable[[], datetime]) -> None:
@@ -226,6 +227,10 @@ class Registry:
 
     def _now(self) -> str:
         return self._clock().isoformat(timespec="microseconds")
+
+    @staticmethod
+    def _audit(cur: sqlite3.Cursor, at: str, actor: str) -> _AuditWriter:
+        return _AuditWriter(cur, at, actor)
 
     # -- institutions --------------------------------------------------------------------
     def add_institution(self, inst: Institution, *, actor: str) -> None:

@@ -1,7 +1,9 @@
 """The main job on embedded defaults: ``skillcert demo``.
 
-Creates the registry under ``$SKILLCERT_HOME``, files the three demo institutions and
-imports their sample batches. Running it again changes nothing (it is idempotent).
+Creates the registry under ``$SKILLCERT_HOME``, files the three demo institutions, imports
+their sample batches, makes a demo PKI (certomancer) with one seal key per filed seal, serves
+its TSA/OCSP/CRL on 127.0.0.1 while it issues and seals every certificate at B-LT into
+``out/``. Running it again changes nothing (it is idempotent and resumes an interrupted run).
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from pathlib import Path
 from registry import Registry, import_results, institution_from_toml
 from registry.errors import NotFound
 from registry.tabular import open_table
+from sign import PadesLevel, PkiServer
 
 from .demo import DEMO_DIR
+from .pipeline import IssueOptions, issue_batch
+from .seals import setup_demo_pki
 from .settings import SETTINGS_TEMPLATE, Settings
 
 __all__ = ["DEMO_BATCHES", "DemoResult", "run_demo"]
@@ -34,6 +39,9 @@ class DemoResult:
     imported: dict[str, int] = field(default_factory=dict)  # institution code -> rows imported now
     already: list[str] = field(default_factory=list)  # what was there from an earlier run
     counts: dict[str, int] = field(default_factory=dict)
+    issued: dict[str, int] = field(default_factory=dict)  # institution code -> PDFs delivered now
+    out_dir: Path | None = None
+    example: str | None = None  # one certificate's PDF
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -43,10 +51,15 @@ class DemoResult:
             "imported": self.imported,
             "already": self.already,
             "counts": self.counts,
+            "issued": self.issued,
+            "out": str(self.out_dir) if self.out_dir else None,
+            "example_pdf": self.example,
         }
 
 
-def run_demo(s: Settings, *, today: date) -> DemoResult:
+def run_demo(
+    s: Settings, *, today: date, out_dir: Path | None = None, workers: int = 1, issue: bool = True
+) -> DemoResult:
     s.home.mkdir(parents=True, exist_ok=True)
     if not s.settings_path.exists():
         s.settings_path.write_text(SETTINGS_TEMPLATE, encoding="utf-8")
@@ -66,5 +79,24 @@ def run_demo(s: Settings, *, today: date) -> DemoResult:
                 continue
             report = import_results(reg, results, inst.code, today=today, actor=s.actor)
             result.imported[inst.code] = report.rows
+        if issue:
+            pki = setup_demo_pki(s, reg)
+            s2 = Settings.from_env({"SKILLCERT_HOME": str(s.home), "SKILLCERT_ACTOR": s.actor})
+            result.out_dir = out_dir or s.home / "out"
+            with PkiServer(pki):
+                for code in result.institutions:
+                    opts = IssueOptions(
+                        institution_code=code,
+                        out_dir=result.out_dir,
+                        issue_date=today,
+                        level=PadesLevel(s2.seal_level),
+                        workers=workers,
+                        tsa_url=s2.tsa_url,
+                        trust_roots=s2.trust_roots,
+                    )
+                    summary = issue_batch(reg, opts, render_settings=s.render_settings(), actor=s.actor)
+                    result.issued[code] = summary.delivered + summary.recovered
+            first = next(iter(sorted(result.out_dir.glob("*.pdf"))), None)
+            result.example = str(first) if first else None
         result.counts = reg.counts()
     return result

@@ -6,6 +6,10 @@
     actor = "张三"                      # who is recorded in the audit log
     [calendar]
     holidays_file = "holidays-2027.toml"  # State Council schedule for years chinesecalendar lacks
+    [seal]
+    level = "B-LT"                            # B-B · B-T · B-LT · B-LTA
+    tsa_url = "http://tsa.example/tsa"        # RFC 3161 time-stamping authority
+    trust_roots = ["roots/ca.pem"]            # roots seals are validated against
     [render]
     site_url = "https://verify.example.org"   # where certificate QR codes point
     font_dirs = ["fonts"]                     # the institution's own licensed 楷体/仿宋/Times files
@@ -38,6 +42,11 @@ SETTINGS_TEMPLATE = """\
 # site_url = "http://127.0.0.1:8000"    # where certificate QR codes point (<site>/c/<number>?t=<token>)
 # font_dirs = ["fonts"]                 # your own licensed 楷体/仿宋/Times New Roman files, tried first
 # template_dir = "templates"            # an adjusted copy of the style templates (render/templates)
+
+[seal]
+# level = "B-LT"                        # B-B · B-T · B-LT · B-LTA
+# tsa_url = "http://tsa.example/tsa"    # RFC 3161 time-stamping authority (default: the demo PKI's)
+# trust_roots = ["pki/certs/root.pem"]  # roots to validate seals against (default: the demo PKI's)
 """
 
 
@@ -49,6 +58,9 @@ class Settings:
     site_url: str = "http://127.0.0.1:8000"
     font_dirs: tuple[Path, ...] = ()
     template_dir: Path | None = None
+    seal_level: str = "B-LT"
+    tsa_url: str | None = None
+    trust_roots: tuple[Path, ...] = ()
 
     @property
     def registry_path(self) -> Path:
@@ -79,6 +91,17 @@ class Settings:
         render = data.get("render", {})
         render = render if isinstance(render, dict) else {}
         template_dir = render.get("template_dir")
+        seal = data.get("seal", {})
+        seal = seal if isinstance(seal, dict) else {}
+        roots = tuple(home / str(p) for p in seal.get("trust_roots", []))
+        tsa = seal.get("tsa_url")
+        demo_pki = home / "pki" / "certomancer.yml"
+        if (not roots or not tsa) and demo_pki.is_file():  # the demo PKI made by `skillcert pki demo`
+            import yaml
+
+            prefix = yaml.safe_load(demo_pki.read_text(encoding="utf-8"))["external-url-prefix"]
+            tsa = tsa or f"{prefix}/skillcert-demo/tsa/tsa"
+            roots = roots or (home / "pki" / "certs" / "root.pem",)
         return cls(
             home=home,
             actor=actor,
@@ -86,6 +109,9 @@ class Settings:
             site_url=str(render.get("site_url") or env.get("SKILLCERT_SITE_URL") or "http://127.0.0.1:8000"),
             font_dirs=tuple(home / str(d) for d in render.get("font_dirs", [])),
             template_dir=(home / str(template_dir)) if template_dir else None,
+            seal_level=str(seal.get("level", "B-LT")),
+            tsa_url=str(tsa) if tsa else None,
+            trust_roots=roots,
         )
 
     def render_settings(self) -> RenderSettings:

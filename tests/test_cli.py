@@ -89,11 +89,24 @@ def test_init_institution_import_report(run, tmp_path: Path) -> None:  # type: i
     assert "S000011084012" in run("institution", "list").stdout.split("retired codes:")[1]
 
 
-def test_demo_is_idempotent(run) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.slow
+def test_demo_is_idempotent(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     first = json.loads(run("demo", "--json").stdout)
     assert sum(first["imported"].values()) >= 90 and len(first["institutions"]) == 3
+    assert sum(first["issued"].values()) == 92 and first["counts"]["valid"] == 92
+    assert len(list((tmp_path / "home" / "out").glob("*.pdf"))) == 92
     second = json.loads(run("demo", "--json").stdout)
-    assert second["imported"] == {} and second["counts"] == first["counts"]
+    assert second["imported"] == {} and second["counts"] == first["counts"] and sum(second["issued"].values()) == 0
+    r = run("verify", first["example_pdf"], "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["bottom_line"] == "valid"
+    tampered = tmp_path / "t.pdf"
+    data = bytearray(Path(first["example_pdf"]).read_bytes())
+    data[data.index(b"stream", 2000) + 40] ^= 1
+    tampered.write_bytes(bytes(data))
+    r = run("verify", str(tampered), "--json")
+    assert r.exit_code == 20 and json.loads(r.stdout)["bottom_line"] == "invalid"
+    assert run("verify", str(tmp_path / "missing.pdf")).exit_code == 13
+    assert run("identity", "list").stdout.count("S000011084012-institution") == 1
 
 
 @pytest.mark.parametrize("style", ["style1", "style2", "guangdong"])
@@ -111,7 +124,7 @@ def test_render_by_number_and_errors(run, tmp_path: Path) -> None:  # type: igno
 
     from registry import Registry
 
-    assert run("demo").exit_code == 0
+    assert run("demo", "--no-issue").exit_code == 0
     with Registry.open(tmp_path / "home" / "registry.sqlite") as reg:
         (_, number), *_ = reg.issue_numbers("Y000111020001", date(2026, 11, 20), actor="t", limit=2)
     out = tmp_path / "c.pdf"

@@ -5,7 +5,20 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import demo, idcheck, importcmd, init, institution, number, rendercmd, report
+from . import (
+    demo,
+    idcheck,
+    identitycmd,
+    importcmd,
+    init,
+    institution,
+    issuecmd,
+    number,
+    pkicmd,
+    rendercmd,
+    report,
+    verifycmd,
+)
 
 __all__ = ["cli", "main"]
 
@@ -27,6 +40,10 @@ for _cmd in (
     importcmd.import_cmd,
     report.report,
     rendercmd.render_cmd,
+    pkicmd.pki,
+    identitycmd.identity,
+    issuecmd.issue_cmd,
+    verifycmd.verify_cmd,
     demo.demo,
 ):
     cli.add_command(_cmd)

@@ -1,0 +1,167 @@
+"""The part of the store about seals: signing identities of institutions, and deliveries of
+sealed PDFs. Mixed into :class:`registry.store.Registry`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import NotFound, RuleViolation
+
+__all__ = ["Delivery", "IdentityRecord", "SealsMixin"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdentityRecord:
+    """A signing identity filed for one seal of an institution."""
+
+    name: str
+    institution_code: str
+    seal_kind: str  # "institution" · "issuing" · "competition"
+    kind: str  # "pkcs12" · "pkcs11"
+    location: dict[str, str]
+    cert_pem: str
+    fingerprint: str
+    not_after: str
+    added_at: str
+    retired_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    certificate_id: int
+    version: int
+    pdf_sha256: str
+    file_name: str
+    level: str
+    delivered_at: str
+
+
+class SealsMixin:
+    _conn: sqlite3.Connection
+    _write: Callable[[], AbstractContextManager[sqlite3.Cursor]]
+    _now: Callable[[], str]
+    _audit: Callable[[sqlite3.Cursor, str, str], Any]
+
+    def add_identity(self, ident: IdentityRecord, *, actor: str) -> None:
+        """File a seal key: its certificate fingerprint becomes part of the institution's filing."""
+        with self._write() as cur:
+            inst = cur.execute(
+                "SELECT filing, status FROM institutions WHERE code = ?", (ident.institution_code,)
+            ).fetchone()
+            if inst is None:
+                raise NotFound(
+                    f"机构 {ident.institution_code} 未备案", f"institution {ident.institution_code} is not filed"
+                )
+            if inst[1] != "active":
+                raise RuleViolation(
+                    f"机构 {ident.institution_code} 已{inst[1]}", f"institution {ident.institution_code} is {inst[1]}"
+                )
+            kinds = {s["kind"] for s in json.loads(inst[0])["seals"]}
+            if ident.seal_kind not in kinds:
+                raise RuleViolation(
+                    f"机构未备案“{ident.seal_kind}”印章", f"the institution has no filed {ident.seal_kind!r} seal"
+                )
+            if cur.execute("SELECT 1 FROM identities WHERE name = ?", (ident.name,)).fetchone():
+                raise RuleViolation(f"签名身份 {ident.name} 已存在", f"signing identity {ident.name} exists already")
+            cur.execute(
+                "INSERT INTO identities VALUES (?,?,?,?,?,?,?,?,?,NULL)",
+                (
+                    ident.name,
+                    ident.institution_code,
+                    ident.seal_kind,
+                    ident.kind,
+                    json.dumps(ident.location),
+                    ident.cert_pem,
+                    ident.fingerprint,
+                    ident.not_after,
+                    ident.added_at,
+                ),
+            )
+            audit = self._audit(cur, self._now(), actor)
+            audit.add(
+                "identity",
+                "institution",
+                ident.institution_code,
+                None,
+                {
+                    "identity": ident.name,
+                    "seal_kind": ident.seal_kind,
+                    "fingerprint": ident.fingerprint,
+                    "not_after": ident.not_after,
+                },
+            )
+            audit.flush()
+
+    def identities(self, institution_code: str | None = None) -> list[IdentityRecord]:
+        sql = (
+            "SELECT * FROM identities" + (" WHERE institution_code = ?" if institution_code else "") + " ORDER BY name"
+        )
+        rows = self._conn.execute(sql, (institution_code,) if institution_code else ()).fetchall()
+        return [
+            IdentityRecord(
+                name=r[0],
+                institution_code=r[1],
+                seal_kind=r[2],
+                kind=r[3],
+                location=json.loads(r[4]),
+                cert_pem=r[5],
+                fingerprint=r[6],
+                not_after=r[7],
+                added_at=r[8],
+                retired_at=r[9],
+            )
+            for r in rows
+        ]
+
+    def identity(self, name: str) -> IdentityRecord:
+        for ident in self.identities():
+            if ident.name == name:
+                return ident
+        raise NotFound(f"签名身份 {name} 不存在", f"no signing identity named {name}")
+
+    def filed_fingerprints(self, institution_code: str) -> frozenset[str]:
+        return frozenset(i.fingerprint for i in self.identities(institution_code))
+
+    def mark_delivered(
+        self, certificate_id: int, version: int, *, pdf_sha256: str, file_name: str, level: str, actor: str
+    ) -> None:
+        with self._write() as cur:
+            now = self._now()
+            cur.execute(
+                "INSERT INTO deliveries VALUES (?,?,?,?,?,?)",
+                (certificate_id, version, pdf_sha256, file_name, level, now),
+            )
+            audit = self._audit(cur, now, actor)
+            audit.add(
+                "deliver",
+                "certificate",
+                str(certificate_id),
+                None,
+                {"version": version, "pdf_sha256": pdf_sha256, "file": file_name, "level": level},
+            )
+            audit.flush()
+
+    def delivery(self, certificate_id: int) -> Delivery | None:
+        r = self._conn.execute(
+            "SELECT * FROM deliveries WHERE certificate_id = ? ORDER BY version DESC LIMIT 1", (certificate_id,)
+        ).fetchone()
+        return (
+            Delivery(certificate_id=r[0], version=r[1], pdf_sha256=r[2], file_name=r[3], level=r[4], delivered_at=r[5])
+            if r
+            else None
+        )
+
+    def undelivered_ids(self, institution_code: str) -> Iterator[int]:
+        """Issued, valid certificates whose current version has no delivered PDF yet, oldest first."""
+        cur = self._conn.execute(
+            "SELECT c.id FROM certificates c WHERE c.institution_code = ? AND c.status = 'valid' AND NOT EXISTS "
+            "(SELECT 1 FROM deliveries d WHERE d.certificate_id = c.id AND d.version = c.version) ORDER BY c.id",
+            (institution_code,),
+        )
+        for (cid,) in cur.fetchall():
+            yield int(cid)

@@ -1,0 +1,185 @@
+"""The issue pipeline: allocate numbers → render → seal → write ``<number>.pdf`` → record delivery.
+
+Resumable: numbers are allocated in one transaction; each certificate is delivered on its own
+(file written atomically, then its SHA-256 recorded). Killed at any moment and run again, it
+finishes the batch: no duplicate number, no gap, no half-written file. A PDF written but not
+yet recorded is recognised by its embedded record and recorded as it is, never rendered again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from registry import Registry
+from registry.models import Certificate, Institution, Style
+from render import DocumentKind, Renderer, RenderSettings, read_record
+from sign import PadesLevel, SealBoxSpec, Sealer, SealOptions
+
+from .files import write_atomic
+from .seals import IdentitySpec, identity_spec, signers_for
+
+__all__ = ["IssueOptions", "IssueSummary", "issue_batch"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssueOptions:
+    institution_code: str
+    out_dir: Path
+    issue_date: date
+    level: PadesLevel = PadesLevel.B_LT
+    workers: int = 1
+    style: Style | None = None
+    tsa_url: str | None = None
+    trust_roots: tuple[Path, ...] = ()
+
+
+@dataclass(slots=True)
+class IssueSummary:
+    institution_code: str
+    numbered: int = 0
+    delivered: int = 0
+    recovered: int = 0  # written by an interrupted run, recorded now
+    seconds: float = 0.0
+    render_ms: list[float] = field(default_factory=list)
+    seal_ms: list[float] = field(default_factory=list)
+    write_ms: list[float] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        def med(v: list[float]) -> float | None:
+            return round(statistics.median(v), 2) if v else None
+
+        rate = self.delivered / self.seconds if self.seconds else 0.0
+        return {
+            "institution": self.institution_code,
+            "numbered": self.numbered,
+            "delivered": self.delivered,
+            "recovered": self.recovered,
+            "seconds": round(self.seconds, 3),
+            "per_second": round(rate, 1),
+            "median_ms": {"render": med(self.render_ms), "seal": med(self.seal_ms), "write": med(self.write_ms)},
+        }
+
+
+# --- worker side (one Renderer and one Sealer per process, loaded once) ------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(render_settings: RenderSettings, specs: list[IdentitySpec], seal_options: SealOptions) -> None:
+    import atexit
+
+    _WORKER["renderer"] = Renderer(render_settings)
+    atexit.register(_WORKER["renderer"].close)
+    _WORKER["sealer"] = Sealer(signers_for(specs), seal_options)
+
+
+def _produce(job: tuple[Certificate, Institution, bytes, Style | None]) -> tuple[int, bytes, float, float]:
+    record, inst, photo, style = job
+    t0 = time.perf_counter()
+    rendered = _WORKER["renderer"].render(record, inst, photo=photo, kind=DocumentKind.CERTIFICATE, style=style)
+    t1 = time.perf_counter()
+    boxes = [SealBoxSpec(b.kind, b.page, b.rect_pt) for b in rendered.seal_boxes]
+    sealed = _WORKER["sealer"].seal(rendered.pdf, boxes)
+    t2 = time.perf_counter()
+    return record.id, sealed, (t1 - t0) * 1000, (t2 - t1) * 1000
+
+
+# --- main side -------------------------------------------------------------------------------
+def _jobs(
+    reg: Registry, inst: Institution, ids: list[int], style: Style | None
+) -> Iterator[tuple[Certificate, Institution, bytes, Style | None]]:
+    for cid in ids:
+        c = reg.certificate_by_id(cid)
+        yield c, inst, reg.photo(c.photo_sha256), style
+
+
+def issue_batch(
+    reg: Registry,
+    opts: IssueOptions,
+    *,
+    render_settings: RenderSettings,
+    actor: str,
+    progress: Callable[[int], None] | None = None,
+) -> IssueSummary:
+    """Issue every imported, not-yet-issued record of the institution, and deliver every undelivered one."""
+    started = time.perf_counter()
+    summary = IssueSummary(opts.institution_code)
+    inst = reg.institution(opts.institution_code)
+    specs = [identity_spec(i) for i in reg.identities(inst.code) if i.retired_at is None]
+    seal_options = SealOptions(level=opts.level, tsa_url=opts.tsa_url, trust_roots=opts.trust_roots)
+    summary.numbered = len(reg.issue_numbers(inst.code, opts.issue_date, actor=actor))
+    opts.out_dir.mkdir(parents=True, exist_ok=True)
+    todo: list[int] = []
+    for cid in reg.undelivered_ids(inst.code):  # a file from an interrupted run: record it as it is
+        c = reg.certificate_by_id(cid)
+        path = opts.out_dir / f"{c.number}.pdf"
+        if path.is_file():
+            data = path.read_bytes()
+            rec = read_record(data) if data.startswith(b"%PDF-") else None
+            if rec is not None and rec.get("number") == c.number and rec.get("version") == c.version:
+                reg.mark_delivered(
+                    cid,
+                    c.version,
+                    pdf_sha256=hashlib.sha256(data).hexdigest(),
+                    file_name=path.name,
+                    level=opts.level.value,
+                    actor=actor,
+                )
+                summary.recovered += 1
+                continue
+        todo.append(cid)
+
+    def deliver(cid: int, pdf: bytes, render_ms: float, seal_ms: float) -> None:
+        c = reg.certificate_by_id(cid)
+        t = time.perf_counter()
+        write_atomic(opts.out_dir / f"{c.number}.pdf", pdf)
+        reg.mark_delivered(
+            cid,
+            c.version,
+            pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+            file_name=f"{c.number}.pdf",
+            level=opts.level.value,
+            actor=actor,
+        )
+        summary.write_ms.append((time.perf_counter() - t) * 1000)
+        summary.render_ms.append(render_ms)
+        summary.seal_ms.append(seal_ms)
+        summary.delivered += 1
+        if progress:
+            progress(1)
+
+    if todo:
+        if opts.workers <= 1:
+            _init_worker(render_settings, specs, seal_options)
+            try:
+                for job in _jobs(reg, inst, todo, opts.style):
+                    deliver(*_produce(job))
+            finally:
+                _WORKER.pop("renderer").close()
+        else:
+            import multiprocessing
+
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(
+                max_workers=opts.workers,
+                mp_context=ctx,
+                initializer=_init_worker,
+                initargs=(render_settings, specs, seal_options),
+            ) as pool:
+                for result in pool.map(_produce, _jobs(reg, inst, todo, opts.style), chunksize=4):
+                    deliver(*result)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)

@@ -1,0 +1,122 @@
+"""Seal identities for the application: filing them, loading them in workers, the demo PKI."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from registry import Registry
+from registry._seals_store import IdentityRecord
+from registry.errors import SkillcertError
+from sign import DemoPki, Pkcs11Identity, Pkcs12Identity, SealSubject, cert_fingerprint, load_signer, make_demo_pki
+
+from .settings import Settings
+
+__all__ = ["DEMO_PASSWORD_ENV", "IdentitySpec", "file_identity", "identity_spec", "setup_demo_pki", "signers_for"]
+
+DEMO_PASSWORD_ENV = "SKILLCERT_DEMO_P12_PASSWORD"
+DEMO_PASSWORD = b"skillcert-demo"
+
+
+@dataclass(frozen=True, slots=True)
+class IdentitySpec:
+    """How a worker process loads a signer (no secret inside: secrets come from the environment)."""
+
+    seal_kind: str
+    identity: Pkcs12Identity | Pkcs11Identity
+
+
+def identity_spec(rec: IdentityRecord) -> IdentitySpec:
+    loc = rec.location
+    if rec.kind == "pkcs12":
+        return IdentitySpec(
+            rec.seal_kind,
+            Pkcs12Identity(path=Path(loc["path"]), password_env=loc.get("password_env", "SKILLCERT_P12_PASSWORD")),
+        )
+    return IdentitySpec(
+        rec.seal_kind,
+        Pkcs11Identity(
+            module=Path(loc["module"]),
+            token_label=loc["token_label"],
+            key_label=loc["key_label"],
+            cert_label=loc.get("cert_label"),
+            pin_env=loc.get("pin_env", "SKILLCERT_PKCS11_PIN"),
+        ),
+    )
+
+
+def signers_for(specs: list[IdentitySpec]) -> dict[str, Any]:
+    return {s.seal_kind: load_signer(s.identity) for s in specs}
+
+
+def file_identity(
+    reg: Registry,
+    *,
+    name: str,
+    institution_code: str,
+    seal_kind: str,
+    identity: Pkcs12Identity | Pkcs11Identity,
+    actor: str,
+    secret: bytes | None = None,
+) -> IdentityRecord:
+    """Load the identity once (proves the password/PIN works), then file its certificate."""
+    from asn1crypto import pem
+
+    signer = load_signer(identity, secret=secret)
+    cert = signer.signing_cert
+    if isinstance(identity, Pkcs12Identity):
+        kind, loc = "pkcs12", {"path": str(identity.path.absolute()), "password_env": identity.password_env}
+    else:
+        kind = "pkcs11"
+        loc = {
+            "module": str(identity.module),
+            "token_label": identity.token_label,
+            "key_label": identity.key_label,
+            "cert_label": identity.cert_label or identity.key_label,
+            "pin_env": identity.pin_env,
+        }
+    rec = IdentityRecord(
+        name=name,
+        institution_code=institution_code,
+        seal_kind=seal_kind,
+        kind=kind,
+        location=loc,
+        cert_pem=pem.armor("CERTIFICATE", cert.dump()).decode(),
+        fingerprint=cert_fingerprint(cert),
+        not_after=cert.not_valid_after.isoformat(),
+        added_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    reg.add_identity(rec, actor=actor)
+    return rec
+
+
+def setup_demo_pki(s: Settings, reg: Registry) -> DemoPki:
+    """A demo PKI under ``$SKILLCERT_HOME/pki`` with one seal key per filed seal, filed as identities."""
+    root = s.home / "pki"
+    os.environ.setdefault(DEMO_PASSWORD_ENV, DEMO_PASSWORD.decode())
+    if (root / "certomancer.yml").is_file():
+        return DemoPki.at(root, password=DEMO_PASSWORD)
+    subjects = []
+    for inst in reg.institutions():
+        for seal in inst.seals:
+            subjects.append(SealSubject(f"{inst.code}-{seal.kind}", seal.text, inst.name_zh))
+    if not subjects:
+        raise SkillcertError("没有已备案的机构印章", "no filed institution seals to make keys for")
+    pki = make_demo_pki(root, subjects, password=DEMO_PASSWORD)
+    filed = {i.name for i in reg.identities()}
+    for subj in subjects:
+        if subj.label in filed:
+            continue
+        code, kind = subj.label.split("-", 1)
+        file_identity(
+            reg,
+            name=subj.label,
+            institution_code=code,
+            seal_kind=kind,
+            identity=Pkcs12Identity(path=pki.p12(subj.label), password_env=DEMO_PASSWORD_ENV),
+            actor=s.actor,
+        )
+    return pki

@@ -1,0 +1,141 @@
+"""The issue pipeline end to end: real PKI on loopback, real processes, SIGKILL and resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from registry import Registry, parse_number
+from render import Renderer, read_record
+from sign import PadesLevel, PkiServer, Trust, validate_pdf
+from skillcert.demo_job import run_demo
+from skillcert.pipeline import IssueOptions, issue_batch
+from skillcert.seals import setup_demo_pki
+from skillcert.settings import Settings
+
+BJ, Y1, GD = "S000011084012", "Y000111020001", "S000044012001"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Settings]:
+    s = Settings.from_env({"SKILLCERT_HOME": str(tmp_path / "home"), "SKILLCERT_ACTOR": "test"})
+    run_demo(s, today=date(2026, 11, 20), issue=False)
+    with Registry.open(s.registry_path) as reg:
+        setup_demo_pki(s, reg)
+    yield Settings.from_env({"SKILLCERT_HOME": str(tmp_path / "home"), "SKILLCERT_ACTOR": "test"})
+
+
+@pytest.mark.slow
+def test_batch_bt_and_blt_then_offline(home: Settings, tmp_path: Path) -> None:
+    from sign import DemoPki
+
+    pki = DemoPki.at(home.home / "pki")
+    out = tmp_path / "out"
+    with Registry.open(home.registry_path) as reg, PkiServer(pki):
+        blt = issue_batch(
+            reg,
+            IssueOptions(
+                institution_code=Y1,
+                out_dir=out / "blt",
+                issue_date=date(2026, 11, 20),
+                level=PadesLevel.B_LT,
+                workers=2,
+                tsa_url=home.tsa_url,
+                trust_roots=home.trust_roots,
+            ),
+            render_settings=home.render_settings(),
+            actor="t",
+        )
+        bt = issue_batch(
+            reg,
+            IssueOptions(
+                institution_code=GD,
+                out_dir=out / "bt",
+                issue_date=date(2026, 11, 20),
+                level=PadesLevel.B_T,
+                workers=1,
+                tsa_url=home.tsa_url,
+                trust_roots=home.trust_roots,
+            ),
+            render_settings=home.render_settings(),
+            actor="t",
+        )
+        filed = {code: reg.filed_fingerprints(code) for code in (Y1, GD)}
+        deliveries = {c.number: reg.delivery(c.id) for c in reg.certificates() if c.institution_code in (Y1, GD)}
+    assert (blt.numbered, blt.delivered, bt.numbered, bt.delivered) == (20, 20, 12, 12)
+    # the PKI server is stopped: B-LT carries its revocation data, B-T cannot be judged offline
+    for path in sorted((out / "blt").glob("*.pdf")):
+        data = path.read_bytes()
+        st = validate_pdf(data, Trust(roots=home.trust_roots, filed_fingerprints=filed[Y1]))
+        assert st.bottom_line.value == "valid", (path.name, st.as_dict())
+        assert len(st.signatures) == 2
+        d = deliveries[path.stem]
+        assert d is not None and d.level == "B-LT" and d.pdf_sha256 == __import__("hashlib").sha256(data).hexdigest()
+    for path in sorted((out / "bt").glob("*.pdf")):
+        st = validate_pdf(path.read_bytes(), Trust(roots=home.trust_roots, filed_fingerprints=filed[GD]))
+        assert st.bottom_line.value == "unknown" and any(
+            c.name == "timestamp" and c.outcome.value == "pass" for c in st.checks
+        )
+    assert not list(out.rglob("*.part"))
+
+
+@pytest.mark.slow
+def test_sigkill_in_the_middle_then_resume(home: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    env = {**os.environ, "SKILLCERT_HOME": str(home.home), "SKILLCERT_ACTOR": "test"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "skillcert",
+        "issue",
+        "--institution",
+        BJ,
+        "--out",
+        str(out),
+        "--level",
+        "B-B",
+        "--workers",
+        "1",
+        "--date",
+        "2026-11-20",
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(out.glob("*.pdf"))) < 8:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = {p.name: p.read_bytes() for p in out.glob("*.pdf")}
+    assert 8 <= len(before) < 60, len(before)
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    files = sorted(out.glob("*.pdf"))
+    assert len(files) == 60 and not list(out.glob(".*"))
+    for name, data in before.items():  # what was delivered before the kill is untouched
+        assert (out / name).read_bytes() == data
+    with Registry.open(home.registry_path) as reg, Renderer(home.render_settings()) as renderer:
+        certs = list(reg.certificates(institution_code=BJ))
+        assert len(certs) == 60 and all(c.number for c in certs)
+        by_level: dict[int, list[int]] = {}
+        for c in certs:
+            n = parse_number(c.number or "")
+            by_level.setdefault(n.level, []).append(n.serial)
+            data = (out / f"{c.number}.pdf").read_bytes()
+            rec = read_record(data)
+            assert rec is not None and rec["number"] == c.number and rec["name"] == c.name
+            d = reg.delivery(c.id)
+            assert d is not None and d.pdf_sha256 == __import__("hashlib").sha256(data).hexdigest()
+            # one content per certificate: the sealed file starts with exactly what the renderer makes now
+            assert data.startswith(renderer.render(c, reg.institution(BJ), photo=reg.photo(c.photo_sha256)).pdf)
+        for serials in by_level.values():
+            assert sorted(serials) == list(range(1, len(serials) + 1))  # no gap, no duplicate
+        assert reg.verify_audit_chain() is None
+        assert sum(1 for e in reg.audit_entries(entity="certificate") if e.action == "deliver") == 60
