@@ -36,6 +36,7 @@ class Pkcs11Identity:
 
 
 SigningIdentity = Pkcs12Identity | Pkcs11Identity
+_SESSIONS: dict[tuple[str, str], Any] = {}  # (module, token label) -> open, logged-in session
 
 
 def cert_fingerprint(cert: Any) -> str:
@@ -111,18 +112,23 @@ def load_signer(identity: SigningIdentity, *, secret: bytes | None = None) -> An
     from pyhanko.sign import pkcs11 as p11
 
     pin = _secret(identity.pin_env, secret, "PKCS#11 PIN", "PKCS#11 PIN").decode()
+    key = (str(identity.module), identity.token_label)
     try:
-        session = p11.open_pkcs11_session(
-            str(identity.module), token_criteria=TokenCriteria(label=identity.token_label), user_pin=pin
-        )
+        session = _SESSIONS.get(key)
+        if session is None:  # PKCS#11 logs in once per token and process: share the session
+            session = p11.open_pkcs11_session(
+                str(identity.module), token_criteria=TokenCriteria(label=identity.token_label), user_pin=pin
+            )
+            _SESSIONS[key] = session
         return p11.PKCS11Signer(
             session,
             key_label=identity.key_label,
             cert_label=identity.cert_label or identity.key_label,
-            use_raw_mechanism=True,
+            other_certs_to_pull=None,  # the chain stored on the token, for path building and embedding
+            use_raw_mechanism=True,  # SoftHSM2 rejects combined hash-and-sign ECDSA (FIELD-NOTES)
         )
     except Exception as e:  # python-pkcs11 raises token- and module-specific errors
         raise IdentityError(
-            f"无法打开 PKCS#11 令牌 {identity.token_label}：{e}",
-            f"cannot open PKCS#11 token {identity.token_label}: {e}",
+            f"无法打开 PKCS#11 令牌 {identity.token_label}：{type(e).__name__} {e}",
+            f"cannot open PKCS#11 token {identity.token_label}: {type(e).__name__} {e}",
         ) from e

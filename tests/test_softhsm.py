@@ -1,0 +1,103 @@
+"""A batch sealed with a key inside SoftHSM2 through PKCS#11 (system test)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from registry import Registry, institution_from_toml
+from sign import DemoPki, PadesLevel, Pkcs11Identity, PkiServer, SealSubject, Trust, make_demo_pki, validate_pdf
+from skillcert.demo import DEMO_DIR
+from skillcert.pipeline import IssueOptions, issue_batch
+from skillcert.seals import file_identity
+from skillcert.settings import Settings
+
+MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
+
+
+@pytest.mark.system
+@pytest.mark.slow
+def test_batch_sealed_in_softhsm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, require_program: Callable[[str], str]
+) -> None:
+    softhsm = require_program("softhsm2-util")
+    if not MODULE.exists():
+        pytest.fail(f"{MODULE} missing although softhsm2-util is installed")
+    conf = tmp_path / "softhsm2.conf"
+    (tmp_path / "tokens").mkdir()
+    conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
+    subprocess.run(
+        [softhsm, "--init-token", "--free", "--label", "skillcert", "--pin", "1234", "--so-pin", "4321"],
+        check=True,
+        capture_output=True,
+    )
+    pki: DemoPki = make_demo_pki(
+        tmp_path / "pki", [SealSubject("hsm-seal", "北京市海淀区明德职业技能培训学校", "明德")]
+    )
+    certomancer = str(Path(sys.executable).parent / "certomancer")
+    subprocess.run(
+        [
+            certomancer,
+            "--config",
+            str(pki.config),
+            "--key-root",
+            str(pki.root / "keys"),
+            "alch",
+            "skillcert-demo",
+            "--module",
+            str(MODULE),
+            "--token-label",
+            "skillcert",
+            "--pin",
+            "1234",
+            "--cert",
+            "hsm-seal",
+            "--include-chain",
+        ],
+        check=True,
+        capture_output=True,
+        env=os.environ,
+    )
+    monkeypatch.setenv("SKILLCERT_PKCS11_PIN", "1234")
+
+    s = Settings.from_env({"SKILLCERT_HOME": str(tmp_path / "home"), "SKILLCERT_ACTOR": "t"})
+    with Registry.create(s.registry_path) as reg:
+        reg.add_institution(institution_from_toml((DEMO_DIR / "institution-beijing.toml").read_text()), actor="t")
+        from registry import import_results
+
+        import_results(reg, DEMO_DIR / "results.csv", "S000011084012", today=date(2026, 11, 20), actor="t")
+        file_identity(
+            reg,
+            name="hsm",
+            institution_code="S000011084012",
+            seal_kind="institution",
+            actor="t",
+            identity=Pkcs11Identity(module=MODULE, token_label="skillcert", key_label="hsm-seal"),
+        )
+        with PkiServer(pki):
+            summary = issue_batch(
+                reg,
+                IssueOptions(
+                    institution_code="S000011084012",
+                    out_dir=tmp_path / "out",
+                    issue_date=date(2026, 11, 20),
+                    level=PadesLevel.B_LT,
+                    workers=1,
+                    tsa_url=pki.tsa_url,
+                    trust_roots=(pki.root_cert,),
+                ),
+                render_settings=s.render_settings(),
+                actor="t",
+            )
+        filed = reg.filed_fingerprints("S000011084012")
+    assert summary.delivered == 60
+    for path in sorted((tmp_path / "out").glob("*.pdf"))[:20]:
+        st = validate_pdf(path.read_bytes(), Trust(roots=(pki.root_cert,), filed_fingerprints=filed))
+        assert st.bottom_line.value == "valid", st.as_dict()
