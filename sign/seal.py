@@ -36,11 +36,12 @@ class PadesLevel(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SealBoxSpec:
-    """Where a signature widget goes: the kind of seal and its rectangle in PDF points."""
+    """Where a signature goes: a new widget at ``rect_pt`` on ``page``, or an existing empty field."""
 
     kind: str
     page: int
-    rect_pt: tuple[float, float, float, float]  # x, y, w, h; origin bottom-left
+    rect_pt: tuple[float, float, float, float] | None  # x, y, w, h in points, origin bottom-left
+    field: str | None = None  # sign this existing signature field instead of making one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +56,11 @@ class SealOptions:
 # signature sizes, in hex characters reserved (pyHanko counts hex): fixed so pyHanko does not sign
 # twice to measure; B-T and up carry a timestamp token inside the CMS
 _RESERVED = {PadesLevel.B_B: 8192, PadesLevel.B_T: 16384, PadesLevel.B_LT: 16384, PadesLevel.B_LTA: 16384}
+
+
+def _int_box(rect: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    x, y, w, h = rect
+    return round(x), round(y), round(x + w), round(y + h)
 
 
 class Sealer:
@@ -88,8 +94,7 @@ class Sealer:
             signer = self.signers.get(box.kind)
             if signer is None:
                 raise SealError(f"没有“{box.kind}”印章的签名密钥", f"no signing key for the {box.kind!r} seal")
-            x, y, w, h = box.rect_pt
-            name = f"Seal{i + 1}-{box.kind}"
+            name = box.field or f"Seal{i + 1}-{box.kind}"
             last = i == len(boxes) - 1
             meta = signers.PdfSignatureMetadata(
                 field_name=name,
@@ -106,9 +111,9 @@ class Sealer:
                 signer=signer,
                 timestamper=self.timestamper if self.options.level.timestamped else None,
                 stamp_style=NoOpStampStyle(),
-                new_field_spec=fields.SigFieldSpec(
-                    sig_field_name=name, on_page=box.page, box=(round(x), round(y), round(x + w), round(y + h))
-                ),
+                new_field_spec=None
+                if box.rect_pt is None
+                else fields.SigFieldSpec(sig_field_name=name, on_page=box.page, box=_int_box(box.rect_pt)),
             )
             try:
                 out = pdf_signer.sign_pdf(

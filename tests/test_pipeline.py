@@ -139,3 +139,83 @@ def test_sigkill_in_the_middle_then_resume(home: Settings, tmp_path: Path) -> No
             assert sorted(serials) == list(range(1, len(serials) + 1))  # no gap, no duplicate
         assert reg.verify_audit_chain() is None
         assert sum(1 for e in reg.audit_entries(entity="certificate") if e.action == "deliver") == 60
+
+
+def test_sign_existing_pdfs(home: Settings, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from registry.models import Style
+    from skillcert.cli import cli
+    from skillcert.preview import preview_record
+
+    src = tmp_path / "in"
+    src.mkdir()
+    with Renderer() as r:
+        for i in range(5):
+            rec, inst, photo = preview_record(Style.STYLE1, row=i)
+            (src / f"doc{i}.pdf").write_bytes(r.render(rec, inst, photo=photo).pdf)
+    (src / "broken.pdf").write_bytes(b"%PDF-1.7 this is not really a pdf")
+    env = {"SKILLCERT_HOME": str(home.home), "SKILLCERT_ACTOR": "t"}
+    runner = CliRunner(env=env)
+    files = sorted(str(p) for p in src.glob("*.pdf"))
+    args = [
+        "sign",
+        *files,
+        "--identity",
+        f"{BJ}-institution",
+        "--out",
+        str(tmp_path / "out"),
+        "--seal-box",
+        "1,141.7,150.2,113.4,113.4",
+        "--level",
+        "B-B",
+        "--workers",
+        "1",
+        "--json",
+    ]
+    res = runner.invoke(cli, args, catch_exceptions=False)
+    import json
+
+    d = json.loads(res.stdout)
+    assert res.exit_code == 11 and d["counts"] == {"signed": 5, "skipped": 0, "failed": 1}
+    assert {Path(f["source"]).name for f in d["files"] if f["outcome"] == "failed"} == {"broken.pdf"}
+    for i in range(5):  # inputs untouched, outputs sealed
+        assert not validate_pdf((src / f"doc{i}.pdf").read_bytes(), Trust(roots=home.trust_roots)).signatures
+        st = validate_pdf((tmp_path / "out" / f"doc{i}.pdf").read_bytes(), Trust(roots=home.trust_roots))
+        assert len(st.signatures) == 1 and all(c.outcome.value != "fail" for c in st.checks)
+    again = runner.invoke(
+        cli,
+        [
+            "sign",
+            *(str(tmp_path / "out" / f"doc{i}.pdf") for i in range(5)),
+            "--identity",
+            f"{BJ}-institution",
+            "--out",
+            str(tmp_path / "out2"),
+            "--seal-box",
+            "1,100,100,100,100",
+            "--level",
+            "B-B",
+            "--json",
+        ],
+        catch_exceptions=False,
+    )
+    assert json.loads(again.stdout)["counts"]["skipped"] == 5
+    same_dir = runner.invoke(
+        cli,
+        [
+            "sign",
+            str(src / "doc0.pdf"),
+            "--identity",
+            f"{BJ}-institution",
+            "--out",
+            str(src),
+            "--seal-box",
+            "1,100,100,100,100",
+            "--level",
+            "B-B",
+            "--json",
+        ],
+        catch_exceptions=False,
+    )
+    assert json.loads(same_dir.stdout)["counts"]["failed"] == 1 and (src / "doc0.pdf").read_bytes().startswith(b"%PDF")

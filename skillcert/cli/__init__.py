@@ -17,6 +17,7 @@ from . import (
     pkicmd,
     rendercmd,
     report,
+    signcmd,
     verifycmd,
 )
 
@@ -44,6 +45,7 @@ for _cmd in (
     identitycmd.identity,
     issuecmd.issue_cmd,
     verifycmd.verify_cmd,
+    signcmd.sign_cmd,
     demo.demo,
 ):
     cli.add_command(_cmd)
