@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -33,8 +33,22 @@ def home(tmp_path: Path) -> Iterator[Settings]:
     yield Settings.from_env({"SKILLCERT_HOME": str(tmp_path / "home"), "SKILLCERT_ACTOR": "test"})
 
 
+def _pdfsig_all(pdfsig: str, certutil: str, root: Path, files: list[Path], nss: Path) -> None:
+    nss.mkdir()
+    subprocess.run([certutil, "-N", "-d", f"sql:{nss}", "--empty-password"], check=True, capture_output=True)
+    subprocess.run(
+        [certutil, "-A", "-d", f"sql:{nss}", "-n", "demo-root", "-t", "CT,C,C", "-a", "-i", str(root)],
+        check=True,
+        capture_output=True,
+    )
+    for path in files:
+        r = subprocess.run([pdfsig, "-nssdir", f"sql:{nss}", str(path)], capture_output=True, text=True, timeout=60)
+        assert r.stdout.count("Signature is Valid") == 2, (path.name, r.stdout)  # both seals of style (二)
+
+
 @pytest.mark.slow
-def test_batch_bt_and_blt_then_offline(home: Settings, tmp_path: Path) -> None:
+@pytest.mark.system
+def test_batch_bt_and_blt_then_offline(home: Settings, tmp_path: Path, require_program: Callable[[str], str]) -> None:
     from sign import DemoPki
 
     pki = DemoPki.at(home.home / "pki")
@@ -85,6 +99,14 @@ def test_batch_bt_and_blt_then_offline(home: Settings, tmp_path: Path) -> None:
             c.name == "timestamp" and c.outcome.value == "pass" for c in st.checks
         )
     assert not list(out.rglob("*.part"))
+    # an independent checker: poppler's pdfsig (NSS) accepts every sealed file of the batch
+    _pdfsig_all(
+        require_program("pdfsig"),
+        require_program("certutil"),
+        home.trust_roots[0],
+        sorted((out / "blt").glob("*.pdf")),
+        tmp_path / "nss",
+    )
 
 
 @pytest.mark.slow
