@@ -25,7 +25,6 @@ from registry.tables import ID_TYPES, LEVELS
 from .errors import RenderError
 from .fonts import FONT_DIR, require_glyphs
 from .layout import Layout, SealBox
-from .pdfa import attach_record
 from .photo import prepare_photo
 from .qr import qr_svg, qr_url
 
@@ -210,9 +209,9 @@ class Renderer:
         }
         require_glyphs(printed, self.font_dirs)
         prepared = prepare_photo(photo, lay.photo.w, lay.photo.h)
-        photo_name = f"photo-{hashlib.sha256(prepared.jpeg).hexdigest()[:20]}.jpg"
-        photo_path = self._dir / photo_name
-        photo_path.write_bytes(prepared.jpeg)
+        # one fixed path: Typst re-reads a changed file, but keeps every distinct path it has read in memory
+        photo_name = "photo.jpg"
+        (self._dir / photo_name).write_bytes(prepared.jpeg)
         url = qr_url(self.settings.site_url, record.number, record.qr_token)
         data = {
             "number": record.number,
@@ -239,23 +238,6 @@ class Renderer:
             "proof_number": proof_number or "",
             "proof_date": proof_date.isoformat() if proof_date else "",
         }
-        stamp = datetime.combine(proof_date or replacement_date or record.issue_date, datetime.min.time(), tzinfo=UTC)
-        try:
-            pdf, warnings = comp.compile_with_warnings(
-                format="pdf",
-                sys_inputs={"data": json.dumps(data, ensure_ascii=False), "qr": qr_svg(url), "photo": photo_name},
-                pdf_standards=[self.settings.pdf_standard],
-                timestamp=stamp,
-            )
-        except (typst.TypstError, RuntimeError) as e:
-            msg = getattr(e, "message", str(e))
-            raise RenderError(f"排版失败：{msg}", f"typesetting failed: {msg}") from e
-        finally:
-            photo_path.unlink(missing_ok=True)
-        if warnings:
-            msgs = "; ".join(str(w.message) for w in warnings)
-            raise RenderError(f"排版警告（视为错误）：{msgs}", f"typesetting warnings (treated as errors): {msgs}")
-        assert isinstance(pdf, bytes)
         embedded = {
             "schema": "skillcert/certificate/1",
             "kind": kind.value,
@@ -287,5 +269,25 @@ class Renderer:
         }
         if proof_number:
             xmp["proofNumber"] = proof_number
-        final = attach_record(pdf, embedded, xmp)
-        return RenderedPdf(final, tuple(boxes), kind, template, (lay.page_w, lay.page_h), embedded, prepared.warnings)
+        data["keywords"] = [f"skillcert:{key}={value}" for key, value in xmp.items()]
+        stamp = datetime.combine(proof_date or replacement_date or record.issue_date, datetime.min.time(), tzinfo=UTC)
+        try:
+            pdf, warnings = comp.compile_with_warnings(
+                format="pdf",
+                sys_inputs={
+                    "data": json.dumps(data, ensure_ascii=False),
+                    "record": json.dumps(embedded, ensure_ascii=False, sort_keys=True, indent=1),
+                    "qr": qr_svg(url),
+                    "photo": photo_name,
+                },
+                pdf_standards=[self.settings.pdf_standard],
+                timestamp=stamp,
+            )
+        except (typst.TypstError, RuntimeError) as e:
+            msg = getattr(e, "message", str(e))
+            raise RenderError(f"排版失败：{msg}", f"typesetting failed: {msg}") from e
+        if warnings:
+            msgs = "; ".join(str(w.message) for w in warnings)
+            raise RenderError(f"排版警告（视为错误）：{msgs}", f"typesetting warnings (treated as errors): {msgs}")
+        assert isinstance(pdf, bytes)
+        return RenderedPdf(pdf, tuple(boxes), kind, template, (lay.page_w, lay.page_h), embedded, prepared.warnings)

@@ -1,42 +1,31 @@
-"""Post-processing with pikepdf (before any signature): the record as a PDF/A-3 associated
-file and skillcert's XMP properties, keeping Typst's PDF/A identification."""
+"""Reading back what the templates put inside a certificate PDF: the record (a PDF/A-3
+associated file ``certificate.json``) and skillcert's XMP keywords. Typst writes both itself,
+so no post-processing step rewrites the PDF before it is signed."""
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["XMP_NS", "attach_record", "read_record"]
+__all__ = ["ATTACHMENT", "read_record", "xmp_properties"]
 
-XMP_NS = "https://skillcert.invalid/ns/1.0/"
 ATTACHMENT = "certificate.json"
 
 
-def attach_record(pdf_bytes: bytes, record: Mapping[str, Any], xmp: Mapping[str, str]) -> bytes:
+def xmp_properties(pdf_bytes: bytes) -> dict[str, str]:
+    """skillcert's identifying fields, written by the template as XMP keywords ``skillcert:key=value``."""
     import pikepdf
-    from pikepdf import Array, Name
 
-    data = json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
-        spec = pikepdf.AttachedFileSpec(
-            pdf,
-            data,
-            description="职业技能等级证书数据 certificate record",
-            filename=ATTACHMENT,
-            mime_type="application/json",
-            relationship=Name.Data,  # type: ignore[call-arg]
-        )
-        pdf.attachments[ATTACHMENT] = spec
-        pdf.Root.AF = pdf.make_indirect(Array([spec.obj]))
-        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
-            meta.register_xml_namespace(XMP_NS, "skillcert")
-            for key, value in xmp.items():
-                meta[f"{{{XMP_NS}}}{key}"] = value
-        out = io.BytesIO()
-        pdf.save(out, deterministic_id=True)
-    return out.getvalue()
+        meta = pdf.open_metadata()
+        words = str(meta.get("pdf:Keywords") or "")
+    out: dict[str, str] = {}
+    for word in words.replace(";", ",").split(","):
+        key, sep, value = word.strip().partition("=")
+        if sep and key.startswith("skillcert:"):
+            out[key.removeprefix("skillcert:")] = value
+    return out
 
 
 def read_record(pdf_bytes: bytes) -> dict[str, Any] | None:
