@@ -8,95 +8,24 @@ never reused, never burnt by a failed batch.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from ._institutions_store import InstitutionsMixin
 from ._schema import MIGRATIONS
 from ._seals_store import SealsMixin
+from .audit import _CHUNK, AuditEntry, AuditMixin, _AuditWriter
 from .errors import NotFound, RegistryError, RuleViolation
-from .filings import institution_from_dict, institution_to_dict
-from .models import Certificate, CertStatus, Institution, InstitutionStatus, ResultRow
+from .models import Certificate, CertStatus, InstitutionStatus, ResultRow
 from .numbers import format_number
 
 __all__ = ["AuditEntry", "Registry"]
-
-GENESIS = "0" * 64
-_CHUNK = 2000
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-_canonical = _ENCODER.encode  # one encoder object: json.dumps with options builds a new one per call
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    seq: int
-    at: str
-    actor: str
-    action: str
-    entity: str
-    entity_key: str
-    before: Any
-    after: Any
-    prev_hash: str
-    hash: str
-
-    def body(self) -> str:
-        return _canonical(
-            [self.seq, self.at, self.actor, self.action, self.entity, self.entity_key, self.before, self.after]
-        )
-
-
-def _entry_hash(prev_hash: str, body: str) -> str:
-    return hashlib.sha256(prev_hash.encode() + body.encode()).hexdigest()
-
-
-class _AuditWriter:
-    """Appends chained audit entries inside an open write transaction."""
-
-    def __init__(self, cur: sqlite3.Cursor, at: str, actor: str) -> None:
-        row = cur.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        self.seq: int = int(row[0]) if row else 0
-        self.prev: str = str(row[1]) if row else GENESIS
-        self.cur, self.at, self.actor = cur, at, actor
-        self._head = f"{_canonical(at)},{_canonical(actor)}"
-        self.pending: list[tuple[Any, ...]] = []
-
-    def add(self, action: str, entity: str, key: str, before: Any, after: Any) -> None:
-        self.seq += 1
-        body = _canonical([self.seq, self.at, self.actor, action, entity, key, before, after])
-        h = _entry_hash(self.prev, body)
-        self.pending.append(
-            (
-                self.seq,
-                self.at,
-                self.actor,
-                action,
-                entity,
-                key,
-                None if before is None else _canonical(before),
-                None if after is None else _canonical(after),
-                self.prev,
-                h,
-            )
-        )
-        self.prev = h
-        if len(self.pending) >= _CHUNK:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.pending:
-            self.cur.executemany("INSERT INTO audit VALUES (?,?,?,?,?,?,?,?,?,?)", self.pending)
-            self.pending.clear()
-
 
 _CERT_COLS = (
     "id, institution_code, batch_id, row_no, name, id_type, id_number, occupation, job, level, "
@@ -146,7 +75,7 @@ def cert_data(c: Certificate) -> dict[str, Any]:
     }
 
 
-class Registry(SealsMixin):
+class Registry(InstitutionsMixin, SealsMixin, AuditMixin):
     """The registry database. Open with :meth:`create` or :meth:`open`; close when done."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, clock: Callable[[], datetime]) -> None:
@@ -231,110 +160,6 @@ class Registry(SealsMixin):
     @staticmethod
     def _audit(cur: sqlite3.Cursor, at: str, actor: str) -> _AuditWriter:
         return _AuditWriter(cur, at, actor)
-
-    # -- institutions --------------------------------------------------------------------
-    def add_institution(self, inst: Institution, *, actor: str) -> None:
-        """File a new institution; refuses a code that exists or is retired (废置库)."""
-        with self._write() as cur:
-            retired = cur.execute(
-                "SELECT retired_on, reason FROM retired_codes WHERE code = ?", (inst.code,)
-            ).fetchone()
-            if retired:
-                raise RuleViolation(
-                    f"机构编码 {inst.code} 已于 {retired[0]} 列入废置库（{retired[1]}），不得再次赋予",
-                    f"institution code {inst.code} was retired on {retired[0]} ({retired[1]}) and is never reassigned",
-                )
-            if cur.execute("SELECT 1 FROM institutions WHERE code = ?", (inst.code,)).fetchone():
-                raise RuleViolation(
-                    f"机构 {inst.code} 已备案；变更请用重新备案",
-                    f"institution {inst.code} is already filed; use re-filing to change it",
-                )
-            now = self._now()
-            filing = institution_to_dict(inst)
-            cur.execute(
-                "INSERT INTO institutions (code, name_zh, variant, status, filing, created_at) VALUES (?,?,?,?,?,?)",
-                (inst.code, inst.name_zh, inst.variant.value, inst.status.value, _canonical(filing), now),
-            )
-            cur.execute("INSERT INTO filing_history VALUES (?,?,?,?)", (inst.code, 1, now, _canonical(filing)))
-            audit = _AuditWriter(cur, now, actor)
-            audit.add("file", "institution", inst.code, None, filing)
-            audit.flush()
-
-    def refile_institution(self, inst: Institution, *, actor: str) -> int:
-        """Record a changed filing (name, seal, style or scope); returns the new filing version."""
-        with self._write() as cur:
-            row = cur.execute(
-                "SELECT filing, filing_version, status FROM institutions WHERE code = ?", (inst.code,)
-            ).fetchone()
-            if row is None:
-                raise NotFound(f"机构 {inst.code} 未备案", f"institution {inst.code} is not filed")
-            if row[2] != InstitutionStatus.ACTIVE:
-                raise RuleViolation(
-                    f"机构 {inst.code} 已{row[2]}，不能重新备案", f"institution {inst.code} is {row[2]}"
-                )
-            now, version = self._now(), row[1] + 1
-            filing = institution_to_dict(inst)
-            cur.execute(
-                "UPDATE institutions SET name_zh = ?, filing = ?, filing_version = ? WHERE code = ?",
-                (inst.name_zh, _canonical(filing), version, inst.code),
-            )
-            cur.execute("INSERT INTO filing_history VALUES (?,?,?,?)", (inst.code, version, now, _canonical(filing)))
-            audit = _AuditWriter(cur, now, actor)
-            audit.add("refile", "institution", inst.code, json.loads(row[0]), filing)
-            audit.flush()
-            return int(version)
-
-    def retire_institution(
-        self, code: str, *, on: date, reason: str, actor: str, merged_into: str | None = None
-    ) -> None:
-        """Cancel an institution (or record its merger into another); its code is retired for good."""
-        with self._write() as cur:
-            row = cur.execute("SELECT status FROM institutions WHERE code = ?", (code,)).fetchone()
-            if row is None:
-                raise NotFound(f"机构 {code} 未备案", f"institution {code} is not filed")
-            if row[0] != InstitutionStatus.ACTIVE:
-                raise RuleViolation(f"机构 {code} 已是 {row[0]} 状态", f"institution {code} is already {row[0]}")
-            if merged_into is not None:
-                target = cur.execute("SELECT status FROM institutions WHERE code = ?", (merged_into,)).fetchone()
-                if target is None or target[0] != InstitutionStatus.ACTIVE or merged_into == code:
-                    raise RuleViolation(
-                        f"并入机构 {merged_into} 不存在或不在有效状态",
-                        f"institution {merged_into} to merge into is not filed or not active",
-                    )
-            status = InstitutionStatus.MERGED if merged_into else InstitutionStatus.CANCELLED
-            cur.execute(
-                "UPDATE institutions SET status = ?, status_date = ?, merged_into = ? WHERE code = ?",
-                (status.value, on.isoformat(), merged_into, code),
-            )
-            cur.execute("INSERT INTO retired_codes VALUES (?,?,?)", (code, on.isoformat(), reason))
-            audit = _AuditWriter(cur, self._now(), actor)
-            audit.add(
-                "merge" if merged_into else "cancel",
-                "institution",
-                code,
-                {"status": row[0]},
-                {"status": status.value, "on": on, "reason": reason, "merged_into": merged_into},
-            )
-            audit.flush()
-
-    def institution(self, code: str) -> Institution:
-        row = self._conn.execute(
-            "SELECT filing, status, status_date, merged_into FROM institutions WHERE code = ?", (code,)
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"机构 {code} 未备案", f"institution {code} is not filed")
-        d = json.loads(row[0])
-        d.update(status=row[1], status_date=row[2], merged_into=row[3])
-        return institution_from_dict(d)
-
-    def institutions(self) -> list[Institution]:
-        codes = [r[0] for r in self._conn.execute("SELECT code FROM institutions ORDER BY code")]
-        return [self.institution(c) for c in codes]
-
-    def retired_codes(self) -> list[tuple[str, str, str]]:
-        return [
-            tuple(r) for r in self._conn.execute("SELECT code, retired_on, reason FROM retired_codes ORDER BY code")
-        ]
 
     # -- import --------------------------------------------------------------------------
     def holder_exists(self, institution_code: str, id_number: str, occupation: str, job: str, level: int) -> bool:
@@ -648,35 +473,6 @@ class Registry(SealsMixin):
                     audit.add("report", "certificate", str(cid), None, {"reported_on": on, "to": target})
             audit.flush()
             return n
-
-    # -- audit ---------------------------------------------------------------------------
-    def audit_entries(self, *, entity: str | None = None, key: str | None = None) -> Iterator[AuditEntry]:
-        sql, params = "SELECT * FROM audit", []
-        if entity is not None:
-            sql += " WHERE entity = ?" + (" AND entity_key = ?" if key is not None else "")
-            params = [entity] + ([key] if key is not None else [])
-        for r in self._conn.execute(sql + " ORDER BY seq", params):
-            yield AuditEntry(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                json.loads(r[6]) if r[6] else None,
-                json.loads(r[7]) if r[7] else None,
-                r[8],
-                r[9],
-            )
-
-    def verify_audit_chain(self) -> int | None:
-        """Recompute the hash chain; the ``seq`` of the first broken entry, or ``None`` if intact."""
-        prev, expected_seq = GENESIS, 1
-        for e in self.audit_entries():
-            if e.seq != expected_seq or e.prev_hash != prev or _entry_hash(prev, e.body()) != e.hash:
-                return e.seq
-            prev, expected_seq = e.hash, expected_seq + 1
-        return None
 
 
 def _split_sql(script: str) -> list[str]:
