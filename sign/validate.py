@@ -181,19 +181,25 @@ def validate_pdf(pdf: bytes, trust: Trust) -> SealStatus:
     return SealStatus(bottom, (summary, *all_checks), tuple(reports))
 
 
+def _verdict(name: str, ok: bool, zh: tuple[str, str], en: tuple[str, str]) -> Check:
+    """A pass/fail check: ``zh``/``en`` are (reason when it passes, reason when it fails)."""
+    return Check(name, Outcome.PASS if ok else Outcome.FAIL, zh[0] if ok else zh[1], en[0] if ok else en[1])
+
+
 def _report(sig: Any, st: Any, trust: Trust, *, embedded_revinfo: bool) -> SignatureReport:
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     checks: list[Check] = []
     intact = bool(st.intact and st.valid)
     checks.append(
-        Check(
+        _verdict(
             "integrity",
-            Outcome.PASS if intact else Outcome.FAIL,
-            "签名后内容未被改动，签名数学上有效" if intact else "签名无效或签名覆盖的内容被改动",
-            "the signed content is unchanged and the signature is cryptographically valid"
-            if intact
-            else "the signature is broken or the signed content was changed",
+            intact,
+            ("签名后内容未被改动，签名数学上有效", "签名无效或签名覆盖的内容被改动"),
+            (
+                "the signed content is unchanged and the signature is cryptographically valid",
+                "the signature is broken or the signed content was changed",
+            ),
         )
     )
     summary = str(getattr(st, "trust_problem_indic", "") or "")
@@ -288,15 +294,15 @@ def _report(sig: Any, st: Any, trust: Trust, *, embedded_revinfo: bool) -> Signa
             Check("filed_key", Outcome.NOT_APPLICABLE, "未提供机构备案的印章证书", "no filed seal keys to compare with")
         )
     else:
-        ok = fp in trust.filed_fingerprints
         checks.append(
-            Check(
+            _verdict(
                 "filed_key",
-                Outcome.PASS if ok else Outcome.FAIL,
-                "签名密钥是该机构备案的印章密钥" if ok else "签名密钥不是该机构备案的印章密钥",
-                "the key is a filed seal key of the institution"
-                if ok
-                else "the key is not a filed seal key of the institution",
+                fp in trust.filed_fingerprints,
+                ("签名密钥是该机构备案的印章密钥", "签名密钥不是该机构备案的印章密钥"),
+                (
+                    "the key is a filed seal key of the institution",
+                    "the key is not a filed seal key of the institution",
+                ),
             )
         )
     return SignatureReport(
