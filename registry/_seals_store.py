@@ -156,6 +156,15 @@ class SealsMixin:
             else None
         )
 
+    def deliveries(self, certificate_id: int) -> list[Delivery]:
+        rows = self._conn.execute(
+            "SELECT * FROM deliveries WHERE certificate_id = ? ORDER BY version", (certificate_id,)
+        )
+        return [
+            Delivery(certificate_id=r[0], version=r[1], pdf_sha256=r[2], file_name=r[3], level=r[4], delivered_at=r[5])
+            for r in rows
+        ]
+
     def undelivered_ids(self, institution_code: str) -> Iterator[int]:
         """Issued, valid certificates whose current version has no delivered PDF yet, oldest first."""
         cur = self._conn.execute(

@@ -457,6 +457,49 @@ class Registry(InstitutionsMixin, SealsMixin, AuditMixin):
             out[status] = n
         return out
 
+    def revoke(self, number: str, *, reason: str, on: date, actor: str) -> None:
+        """Logical revocation (SPEC §4): the row stays, its status becomes revoked, the reason is kept."""
+        self._set_status(number, CertStatus.REVOKED, reason=reason, on=on, actor=actor, action="revoke")
+
+    def _set_status(self, number: str, status: CertStatus, *, reason: str, on: date, actor: str, action: str) -> None:
+        if not reason.strip():
+            raise RuleViolation("必须写明原因", "a reason is required")
+        with self._write() as cur:
+            row = cur.execute(
+                "SELECT c.id, c.status FROM certificates c JOIN issued_numbers n ON n.certificate_id = c.id "
+                "WHERE n.number = ?",
+                (number,),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"证书 {number} 不在登记库中", f"certificate {number} is not in the registry")
+            if row[1] == CertStatus.REVOKED:
+                raise RuleViolation(f"证书 {number} 已被撤销", f"certificate {number} is already revoked")
+            now = self._now()
+            cur.execute("UPDATE certificates SET status = ?, updated_at = ? WHERE id = ?", (status.value, now, row[0]))
+            audit = _AuditWriter(cur, now, actor)
+            audit.add(
+                action,
+                "certificate",
+                str(row[0]),
+                {"status": row[1]},
+                {"status": status.value, "on": on, "reason": reason},
+            )
+            audit.flush()
+
+    def record_event(self, action: str, entity: str, key: str, after: dict[str, Any], *, actor: str) -> None:
+        """An audit entry for an action outside the registry's own tables (e.g. a snapshot publish)."""
+        with self._write() as cur:
+            audit = _AuditWriter(cur, self._now(), actor)
+            audit.add(action, entity, key, None, after)
+            audit.flush()
+
+    def status_event(self, certificate_id: int) -> tuple[str, str] | None:
+        """(date, reason) of the last status change (revocation, suspension), if any."""
+        for e in reversed(list(self.audit_entries(entity="certificate", key=str(certificate_id)))):
+            if e.action in ("revoke", "suspend") and isinstance(e.after, dict):
+                return str(e.after.get("on")), str(e.after.get("reason"))
+        return None
+
     def mark_reported(self, ids: Sequence[int], *, on: date, actor: str, target: str) -> int:
         """Record that these certificates' data was reported (transmitted) on ``on``."""
         with self._write() as cur:

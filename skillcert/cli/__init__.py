@@ -15,6 +15,7 @@ from . import (
     issuecmd,
     number,
     pkicmd,
+    publishcmd,
     rendercmd,
     report,
     signcmd,
@@ -46,6 +47,7 @@ for _cmd in (
     issuecmd.issue_cmd,
     verifycmd.verify_cmd,
     signcmd.sign_cmd,
+    publishcmd.publish_cmd,
     demo.demo,
 ):
     cli.add_command(_cmd)

@@ -1,0 +1,63 @@
+"""What a snapshot may hold about a person: keyed hashes of key pairs, and masked values.
+
+The three pair keys (SPEC §5: a query gives two of three — number, name, ID number) and the
+QR key are HMAC-SHA256 under a secret that stays with the publisher and the sites; the
+snapshot holds only the digests. Values are normalised first: full-width to half-width,
+spaces trimmed, upper case (so ``x`` and ``X`` in an ID number are the same).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+from enum import StrEnum
+
+__all__ = ["PairKind", "mask_id", "mask_name", "norm", "pair_key", "qr_key"]
+
+
+class PairKind(StrEnum):
+    NUMBER_NAME = "number+name"
+    NUMBER_ID = "number+id"
+    NAME_ID = "name+id"
+
+
+def norm(value: str) -> str:
+    """NFKC (full-width → half-width), inner runs of spaces to one, trimmed, upper case."""
+    return " ".join(unicodedata.normalize("NFKC", value).split()).upper()
+
+
+def _digest(secret: bytes, *parts: str) -> bytes:
+    return hmac.new(secret, "\x1f".join(parts).encode("utf-8"), hashlib.sha256).digest()
+
+
+def pair_key(secret: bytes, kind: PairKind, a: str, b: str) -> bytes:
+    """The lookup key of a pair. Numbers and ID numbers lose all spaces; names keep single ones."""
+    first, second = {
+        PairKind.NUMBER_NAME: (norm(a).replace(" ", ""), norm(b)),
+        PairKind.NUMBER_ID: (norm(a).replace(" ", ""), norm(b).replace(" ", "")),
+        PairKind.NAME_ID: (norm(a), norm(b).replace(" ", "")),
+    }[kind]
+    return _digest(secret, kind.value, first, second)
+
+
+def qr_key(secret: bytes, number: str, token: str) -> bytes:
+    return _digest(secret, "qr", norm(number).replace(" ", ""), token.strip())
+
+
+def mask_name(name: str) -> str:
+    """张*三 · 张* · 欧阳** · S**** J*** (Latin names: the first letter of each word)."""
+    if any("\u3400" <= c <= "\u9fff" or ord(c) > 0xFFFF for c in name) and " " not in name:
+        chars = list(name)
+        if len(chars) <= 2:
+            return chars[0] + "*"
+        return chars[0] + "*" * (len(chars) - 2) + chars[-1]
+    return " ".join(w[0] + "*" * (len(w) - 1) for w in name.split() if w)
+
+
+def mask_id(number: str) -> str:
+    """1101**********002X: the first 4 and the last 4 characters stay."""
+    n = norm(number).replace(" ", "")
+    if len(n) <= 8:
+        return n[:2] + "*" * max(0, len(n) - 2)
+    return n[:4] + "*" * (len(n) - 8) + n[-4:]

@@ -1,0 +1,146 @@
+"""Reading a published snapshot: exact two-of-three look-ups, QR look-ups, the directory.
+
+There is no function that takes one key: every certificate look-up needs a pair (SPEC §5) or
+the number with the QR token. A miss does the same work as a hit (a decoy record is read and
+parsed), so the time of an answer says nothing about whether a key exists. The reader follows
+``snapshots/current``: a new full snapshot is picked up without restart, and incremental
+updates of the open one are seen at the next query.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from registry.errors import SkillcertError
+
+from .directory import open_directory, search
+from .privacy import PairKind, pair_key, qr_key
+
+__all__ = ["CertificateView", "Snapshot"]
+
+_RECHECK_SECONDS = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateView:
+    """The masked record a snapshot holds for one certificate."""
+
+    doc: dict[str, Any]
+
+    @property
+    def status(self) -> str:
+        return str(self.doc["status"])
+
+
+class Snapshot:
+    """An open snapshot. ``root`` is ``home/snapshots`` (following ``current``) or one snapshot folder."""
+
+    def __init__(self, root: Path, secret: bytes) -> None:
+        self._root = root
+        self._secret = secret
+        self._opened: Path | None = None
+        self._checked = 0.0
+        self._conn: sqlite3.Connection | None = None
+        self._ix: Any = None
+        self._searcher: Any = None
+        self._institutions: dict[str, Any] = {}
+        self._directory_name = ""
+        self.manifest: dict[str, Any] = {}
+        self._open()
+
+    @classmethod
+    def open(cls, home: Path) -> Snapshot:
+        """The current snapshot under ``home`` (``$SKILLCERT_HOME``), with the secret kept there."""
+        secret_file = home / "index.secret"
+        if not secret_file.exists():
+            raise SkillcertError("没有索引密钥，请先发布快照", "no index secret: publish a snapshot first")
+        return cls(home / "snapshots", secret_file.read_bytes())
+
+    def _target(self) -> Path:
+        cur = self._root / "current"
+        target = cur.resolve() if cur.exists() else self._root
+        if not (target / "manifest.json").exists():
+            raise SkillcertError(f"{target} 不是快照", f"{target} is not a snapshot")
+        return target
+
+    def _open(self) -> None:
+        target = self._target()
+        conn = sqlite3.connect(f"file:{target / 'certs.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+        conn.execute("PRAGMA mmap_size=268435456")
+        old = self._conn
+        self._conn, self._opened = conn, target
+        self._load_side(target)
+        if old is not None:
+            old.close()
+
+    def _load_side(self, target: Path) -> None:
+        self.manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+        name = (target / "directory.current").read_text().strip()
+        if name != self._directory_name or self._opened != target:
+            self._ix = open_directory(target / name)
+            if self._searcher is not None:
+                self._searcher.close()
+            self._searcher = self._ix.searcher()
+            self._directory_name = name
+            self._institutions = json.loads((target / "institutions.json").read_text(encoding="utf-8"))
+
+    def _fresh(self) -> sqlite3.Connection:
+        now = time.monotonic()
+        if now - self._checked > _RECHECK_SECONDS:
+            self._checked = now
+            if self._target() != self._opened:
+                self._open()
+            elif self._opened is not None:
+                self._load_side(self._opened)
+        assert self._conn is not None
+        return self._conn
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+        if self._conn is not None:
+            self._conn.close()
+
+    # -- certificates ----------------------------------------------------------------------
+    def _lookup(self, key: bytes) -> CertificateView | None:
+        # one key probe and one record read whether or not the key exists: a miss reads the decoy
+        # record (rid 0) and parses it, so the time of an answer says nothing
+        row = (
+            self._fresh()
+            .execute(
+                "SELECT r.rid, r.doc FROM records r WHERE r.rid = COALESCE((SELECT rid FROM keys WHERE k = ?), 0)",
+                (key,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        doc = json.loads(row[1])
+        return CertificateView(doc) if row[0] != 0 else None
+
+    def lookup_by_pair(self, kind: PairKind | str, a: str, b: str) -> CertificateView | None:
+        """Two of three keys: (number, name), (number, ID number) or (name, ID number)."""
+        kind = PairKind(kind)
+        if not a.strip() or not b.strip():
+            raise SkillcertError("查询需要两项信息", "a query needs two of the three keys")
+        return self._lookup(pair_key(self._secret, kind, a, b))
+
+    def lookup_by_qr(self, number: str, token: str) -> CertificateView | None:
+        if not number.strip() or not token.strip():
+            return None
+        return self._lookup(qr_key(self._secret, number, token))
+
+    # -- institutions ----------------------------------------------------------------------
+    def search_institutions(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
+        self._fresh()
+        return [self._institutions[c] for c in search(self._ix, self._searcher, text, limit) if c in self._institutions]
+
+    def institution(self, code: str) -> dict[str, Any] | None:
+        self._fresh()
+        found = self._institutions.get(code.strip().upper())
+        return dict(found) if found is not None else None

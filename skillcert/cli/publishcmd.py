@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from search_index import publish
+
+from ._runtime import emit, errors_mapped, open_registry, settings
+
+
+@click.command("publish")
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="发布到此目录（默认 $SKILLCERT_HOME）/ publish under this folder (default: $SKILLCERT_HOME)",
+)
+@click.option(
+    "--incremental", is_flag=True, help="只应用上次发布以来的变化 / apply only the changes since the last publish"
+)
+@click.option("--json", "as_json", is_flag=True)
+def publish_cmd(to: Path | None, incremental: bool, as_json: bool) -> None:
+    """发布供查询网站使用的只读快照 / publish the read-only snapshot the verification sites serve."""
+    s = settings()
+    with errors_mapped(as_json), open_registry(s) as reg:
+        m = publish(reg, to or s.home, incremental=incremental, actor=s.actor)
+    d = m.data
+    emit(
+        {**d, "path": str(m.path)},
+        as_json,
+        "\n".join(
+            [
+                f"已发布 published: {m.path} ({'增量 incremental' if incremental else '完整 full'})",
+                f"  证书 certificates {d['certificates']} · 机构 institutions {d['institutions']} · "
+                f"审计序号 audit seq {d['audit_seq']} · {d['build_seconds']} s",
+            ]
+        ),
+    )
