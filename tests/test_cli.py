@@ -135,3 +135,18 @@ def test_render_by_number_and_errors(run, tmp_path: Path) -> None:  # type: igno
     assert r.exit_code == 1 and "--proof-number" in r.stderr
     assert run("render", "S000011084012265999999", "--out", str(tmp_path / "x.pdf")).exit_code == 5
     assert not (tmp_path / "x.pdf").exists() and not list(tmp_path.glob(".x.pdf.*"))
+
+
+def test_publish_full_and_incremental(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from registry import Registry
+
+    assert run("demo", "--no-issue").exit_code == 0
+    assert run("publish", "--incremental").exit_code == 1  # nothing to update yet
+    with Registry.open(tmp_path / "home" / "registry.sqlite") as reg:
+        reg.issue_numbers("S000044012001", date(2026, 11, 20), actor="t")
+    first = json.loads(run("publish", "--json").stdout)
+    assert first["certificates"] == 12 and (tmp_path / "home" / "snapshots" / "current" / "certs.sqlite").exists()
+    second = json.loads(run("publish", "--incremental", "--json").stdout)
+    assert second["incremental_updates"] == 1 and second["id"] == first["id"]
