@@ -1,7 +1,8 @@
 """Publishing a read-only snapshot of the registry for the verification sites.
 
 ``publish(registry, home)`` writes ``home/snapshots/<id>/`` — ``certs.sqlite`` (keyed hashes
-and masked records), ``directory/`` (whoosh), ``institutions.json``, ``manifest.json`` (counts,
+and masked records), ``directory/`` (whoosh), ``institutions.json``, ``downloads.sqlite`` (each
+delivered PDF encrypted under its holder's download code, see ``downloads``), ``manifest.json`` (counts,
 build time, the registry's audit-chain head, an Ed25519 signature by the publisher's key) —
 and switches ``home/snapshots/current`` to it atomically. ``incremental=True`` applies the
 changes since the current snapshot in place: an open reader sees them at its next query.
@@ -205,6 +206,31 @@ def _sign(manifest: dict[str, Any], key: Any) -> dict[str, Any]:
     }
 
 
+_DOWNLOADS_SCHEMA = "CREATE TABLE IF NOT EXISTS blobs (rid INTEGER PRIMARY KEY, blob BLOB NOT NULL)"
+
+
+def _write_downloads(path: Path, source: Path, certs: Iterable[Certificate]) -> int:
+    """Copy the encrypted holder downloads (``source/<number>.bin``, written at issue) of ``certs``."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(_DOWNLOADS_SCHEMA)
+        conn.execute("BEGIN IMMEDIATE")
+        n = 0
+        for c in certs:
+            blob = source / f"{c.number}.bin"
+            if c.number is None or c.status.value == "revoked" or not blob.is_file():
+                conn.execute("DELETE FROM blobs WHERE rid = ?", (c.id,))  # a revoked certificate is not served
+                continue
+            conn.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (c.id, blob.read_bytes()))
+            n += 1
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return n
+    finally:
+        conn.close()
+
+
 def _write_json(path: Path, data: Any) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -220,10 +246,20 @@ def _switch(snapshots: Path, target: Path) -> None:
 
 
 def publish(
-    reg: Registry, home: Path, *, incremental: bool = False, now: datetime | None = None, actor: str = "publisher"
+    reg: Registry,
+    home: Path,
+    *,
+    incremental: bool = False,
+    now: datetime | None = None,
+    actor: str = "publisher",
+    downloads_dir: Path | None = None,
 ) -> Manifest:
-    """Publish a new snapshot (or apply the changes since the current one, in place)."""
+    """Publish a new snapshot (or apply the changes since the current one, in place).
+
+    ``downloads_dir`` holds the encrypted holder downloads written at issue (default ``home/downloads``).
+    """
     started = time.perf_counter()
+    downloads_dir = downloads_dir or home / "downloads"
     now = now or datetime.now(UTC)
     secret, key = load_or_create_keys(home)
     snapshots = home / "snapshots"
@@ -246,6 +282,7 @@ def publish(
         conn.execute("COMMIT")
         count = int(conn.execute("SELECT COUNT(*) FROM records WHERE rid != 0").fetchone()[0])
         conn.close()
+        _write_downloads(target / "downloads.sqlite", downloads_dir, (reg.certificate_by_id(c) for c in changed))
         if any(e.entity == "institution" for e in reg.audit_entries_after(int(old["audit_seq"]))):
             tmp_dir = target / f"directory-{head_seq}"
             build_directory(tmp_dir, institutions)
@@ -287,6 +324,7 @@ def publish(
     conn.execute("COMMIT")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
+    downloads = _write_downloads(building / "downloads.sqlite", downloads_dir, reg.certificates())
     build_directory(building / "directory-0", institutions)
     (building / "directory.current").write_text("directory-0")
     dump(institutions, building / "institutions.json")
@@ -295,6 +333,7 @@ def publish(
         "schema": "skillcert/snapshot/1",
         "built_at": now.isoformat(),
         "certificates": n,
+        "downloads": downloads,
         "institutions": len(institutions),
         "retired_codes": [c for c, _, _ in reg.retired_codes()],
         "audit_seq": head_seq,

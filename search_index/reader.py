@@ -108,6 +108,10 @@ class Snapshot:
 
     # -- certificates ----------------------------------------------------------------------
     def _lookup(self, key: bytes) -> CertificateView | None:
+        found = self._lookup_rid(key)
+        return found[1] if found else None
+
+    def _lookup_rid(self, key: bytes) -> tuple[int, CertificateView] | None:
         # one key probe and one record read whether or not the key exists: a miss reads the decoy
         # record (rid 0) and parses it, so the time of an answer says nothing
         row = (
@@ -121,7 +125,7 @@ class Snapshot:
         if row is None:
             return None
         doc = json.loads(row[1])
-        return CertificateView(doc) if row[0] != 0 else None
+        return (int(row[0]), CertificateView(doc)) if row[0] != 0 else None
 
     def lookup_by_pair(self, kind: PairKind | str, a: str, b: str) -> CertificateView | None:
         """Two of three keys: (number, name), (number, ID number) or (name, ID number)."""
@@ -134,6 +138,31 @@ class Snapshot:
         if not number.strip() or not token.strip():
             return None
         return self._lookup(qr_key(self._secret, number, token))
+
+    def encrypted_download(self, number: str, id_number: str) -> tuple[CertificateView, bytes | None] | None:
+        """The record and its encrypted PDF (``downloads.decrypt_pdf`` opens it with the holder's code).
+
+        Found by the number + ID pair; ``None`` when the pair is unknown, a ``None`` blob when the
+        certificate has no download (revoked, or issued without notices).
+        """
+        if not number.strip() or not id_number.strip():
+            raise SkillcertError(
+                "下载需要证书编号和证件号码", "a download needs the certificate number and the ID number"
+            )
+        found = self._lookup_rid(pair_key(self._secret, PairKind.NUMBER_ID, number, id_number))
+        if found is None:
+            return None
+        rid, view = found
+        assert self._opened is not None
+        path = self._opened / "downloads.sqlite"
+        if not path.exists():
+            return view, None
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT blob FROM blobs WHERE rid = ?", (rid,)).fetchone()
+        finally:
+            conn.close()
+        return view, (bytes(row[0]) if row else None)
 
     # -- institutions ----------------------------------------------------------------------
     def search_institutions(self, text: str, limit: int = 20) -> list[dict[str, Any]]:

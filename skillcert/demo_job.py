@@ -3,7 +3,9 @@
 Creates the registry under ``$SKILLCERT_HOME``, files the three demo institutions, imports
 their sample batches, makes a demo PKI (certomancer) with one seal key per filed seal, serves
 its TSA/OCSP/CRL on 127.0.0.1 while it issues and seals every certificate at B-LT into
-``out/``. Running it again changes nothing (it is idempotent and resumes an interrupted run).
+``out/`` (with a download notice per holder in ``out/notices/``), and publishes the snapshot the
+verification site serves. Running it again changes nothing (it is idempotent and resumes an
+interrupted run).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 from registry import Registry, import_results, institution_from_toml
 from registry.errors import NotFound
 from registry.tabular import open_table
+from render import read_record
+from search_index import publish
 from sign import PadesLevel, PkiServer
 
 from .demo import DEMO_DIR
@@ -42,6 +46,8 @@ class DemoResult:
     issued: dict[str, int] = field(default_factory=dict)  # institution code -> PDFs delivered now
     out_dir: Path | None = None
     example: str | None = None  # one certificate's PDF
+    example_url: str | None = None  # its QR landing page
+    snapshot: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -54,6 +60,8 @@ class DemoResult:
             "issued": self.issued,
             "out": str(self.out_dir) if self.out_dir else None,
             "example_pdf": self.example,
+            "example_url": self.example_url,
+            "snapshot": self.snapshot,
         }
 
 
@@ -93,10 +101,19 @@ def run_demo(
                         workers=workers,
                         tsa_url=s2.tsa_url,
                         trust_roots=s2.trust_roots,
+                        downloads_dir=s.home / "downloads",
                     )
                     summary = issue_batch(reg, opts, render_settings=s.render_settings(), actor=s.actor)
                     result.issued[code] = summary.delivered + summary.recovered
             first = next(iter(sorted(result.out_dir.glob("*.pdf"))), None)
             result.example = str(first) if first else None
+            if first is not None:
+                record = read_record(first.read_bytes())
+                result.example_url = str(record["qr_url"]) if record else None
+            current = s.home / "snapshots" / "current" / "manifest.json"
+            manifest = publish(
+                reg, s.home, incremental=current.exists(), actor=s.actor, downloads_dir=s.home / "downloads"
+            )
+            result.snapshot = str(manifest.path)
         result.counts = reg.counts()
     return result

@@ -22,9 +22,11 @@ from typing import Any
 from registry import Registry
 from registry.models import Certificate, Institution, Style
 from render import DocumentKind, Renderer, RenderSettings, read_record
+from search_index.downloads import encrypt_pdf, new_download_code
 from sign import PadesLevel, SealBoxSpec, Sealer, SealOptions
 
 from .files import write_atomic
+from .notices import write_notice
 from .seals import IdentitySpec, identity_spec, signers_for
 
 __all__ = ["IssueOptions", "IssueSummary", "issue_batch"]
@@ -40,6 +42,9 @@ class IssueOptions:
     style: Style | None = None
     tsa_url: str | None = None
     trust_roots: tuple[Path, ...] = ()
+    # holder downloads: each PDF encrypted under a fresh download code into ``downloads_dir``,
+    # the code printed on the holder's notice ``out_dir/notices/<number>.txt`` (None: no downloads)
+    downloads_dir: Path | None = None
 
 
 @dataclass(slots=True)
@@ -74,15 +79,27 @@ class IssueSummary:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(render_settings: RenderSettings, specs: list[IdentitySpec], seal_options: SealOptions) -> None:
+Produced = tuple[int, bytes, float, float, tuple[str, bytes] | None]
+
+
+def _init_worker(
+    render_settings: RenderSettings, specs: list[IdentitySpec], seal_options: SealOptions, downloads: bool
+) -> None:
     import atexit
 
     _WORKER["renderer"] = Renderer(render_settings)
     atexit.register(_WORKER["renderer"].close)
     _WORKER["sealer"] = Sealer(signers_for(specs), seal_options)
+    _WORKER["downloads"] = downloads
 
 
-def _produce(job: tuple[Certificate, Institution, bytes, Style | None]) -> tuple[int, bytes, float, float]:
+def _package(number: str, pdf: bytes) -> tuple[str, bytes]:
+    """A fresh download code and the PDF encrypted under it (scrypt + AES-GCM, in the worker)."""
+    code = new_download_code()
+    return code, encrypt_pdf(pdf, code, number=number)
+
+
+def _produce(job: tuple[Certificate, Institution, bytes, Style | None]) -> Produced:
     record, inst, photo, style = job
     t0 = time.perf_counter()
     rendered = _WORKER["renderer"].render(record, inst, photo=photo, kind=DocumentKind.CERTIFICATE, style=style)
@@ -90,7 +107,8 @@ def _produce(job: tuple[Certificate, Institution, bytes, Style | None]) -> tuple
     boxes = [SealBoxSpec(b.kind, b.page, b.rect_pt) for b in rendered.seal_boxes]
     sealed = _WORKER["sealer"].seal(rendered.pdf, boxes)
     t2 = time.perf_counter()
-    return record.id, sealed, (t1 - t0) * 1000, (t2 - t1) * 1000
+    package = _package(str(record.number), sealed) if _WORKER["downloads"] else None
+    return record.id, sealed, (t1 - t0) * 1000, (t2 - t1) * 1000, package
 
 
 # --- main side -------------------------------------------------------------------------------
@@ -118,6 +136,16 @@ def issue_batch(
     seal_options = SealOptions(level=opts.level, tsa_url=opts.tsa_url, trust_roots=opts.trust_roots)
     summary.numbered = len(reg.issue_numbers(inst.code, opts.issue_date, actor=actor))
     opts.out_dir.mkdir(parents=True, exist_ok=True)
+    site_url = render_settings.site_url
+
+    def store_package(c: Certificate, package: tuple[str, bytes]) -> None:
+        # the notice first, then the blob: a blob on disk always has its notice (resume relies on it)
+        assert opts.downloads_dir is not None and c.number is not None
+        code, blob = package
+        write_notice(opts.out_dir / "notices", c, inst, code=code, site_url=site_url)
+        opts.downloads_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(opts.downloads_dir / f"{c.number}.bin", blob)
+
     todo: list[int] = []
     for cid in reg.undelivered_ids(inst.code):  # a file from an interrupted run: record it as it is
         c = reg.certificate_by_id(cid)
@@ -126,6 +154,11 @@ def issue_batch(
             data = path.read_bytes()
             rec = read_record(data) if data.startswith(b"%PDF-") else None
             if rec is not None and rec.get("number") == c.number and rec.get("version") == c.version:
+                if opts.downloads_dir is not None and not (
+                    (opts.downloads_dir / f"{c.number}.bin").is_file()
+                    and (opts.out_dir / "notices" / f"{c.number}.txt").is_file()
+                ):
+                    store_package(c, _package(str(c.number), data))
                 reg.mark_delivered(
                     cid,
                     c.version,
@@ -138,10 +171,12 @@ def issue_batch(
                 continue
         todo.append(cid)
 
-    def deliver(cid: int, pdf: bytes, render_ms: float, seal_ms: float) -> None:
+    def deliver(cid: int, pdf: bytes, render_ms: float, seal_ms: float, package: tuple[str, bytes] | None) -> None:
         c = reg.certificate_by_id(cid)
         t = time.perf_counter()
         write_atomic(opts.out_dir / f"{c.number}.pdf", pdf)
+        if package is not None:
+            store_package(c, package)
         reg.mark_delivered(
             cid,
             c.version,
@@ -159,7 +194,7 @@ def issue_batch(
 
     if todo:
         if opts.workers <= 1:
-            _init_worker(render_settings, specs, seal_options)
+            _init_worker(render_settings, specs, seal_options, opts.downloads_dir is not None)
             try:
                 for job in _jobs(reg, inst, todo, opts.style):
                     deliver(*_produce(job))
@@ -173,7 +208,7 @@ def issue_batch(
                 max_workers=opts.workers,
                 mp_context=ctx,
                 initializer=_init_worker,
-                initargs=(render_settings, specs, seal_options),
+                initargs=(render_settings, specs, seal_options, opts.downloads_dir is not None),
             ) as pool:
                 for result in pool.map(_produce, _jobs(reg, inst, todo, opts.style), chunksize=4):
                     deliver(*result)

@@ -31,6 +31,8 @@ class IdentitySpec:
 
 def identity_spec(rec: IdentityRecord) -> IdentitySpec:
     loc = rec.location
+    if loc.get("password_env") == DEMO_PASSWORD_ENV:  # demo keys only: their password is public by design
+        os.environ.setdefault(DEMO_PASSWORD_ENV, DEMO_PASSWORD.decode())
     if rec.kind == "pkcs12":
         return IdentitySpec(
             rec.seal_kind,

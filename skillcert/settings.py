@@ -14,6 +14,13 @@
     site_url = "https://verify.example.org"   # where certificate QR codes point
     font_dirs = ["fonts"]                     # the institution's own licensed 楷体/仿宋/Times files
     template_dir = "templates"                # an adjusted copy of render/templates
+    [site]
+    max_upload_mb = 10                        # PDF upload limit of the verification site
+    lookup_per_minute = 30                    # per client: two-of-three queries
+    qr_per_minute = 120                       # per client: QR landing pages
+    upload_per_minute = 12                    # per client: PDF checks
+    download_per_minute = 6                   # per client: holder downloads (wrong codes: 5, then 1 per 5 min)
+    trust_forwarded_for = false               # behind a reverse proxy that sets X-Forwarded-For
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import getpass
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from registry import WorkdayCalendar
@@ -47,6 +54,14 @@ SETTINGS_TEMPLATE = """\
 # level = "B-LT"                        # B-B · B-T · B-LT · B-LTA
 # tsa_url = "http://tsa.example/tsa"    # RFC 3161 time-stamping authority (default: the demo PKI's)
 # trust_roots = ["pki/certs/root.pem"]  # roots to validate seals against (default: the demo PKI's)
+
+[site]
+# max_upload_mb = 10                    # PDF upload limit of the verification site
+# lookup_per_minute = 30                # per client and worker: two-of-three queries (burst 10)
+# qr_per_minute = 120                   # QR landing pages (burst 60)
+# upload_per_minute = 12                # PDF checks (burst 6)
+# download_per_minute = 6               # holder downloads (burst 5); wrong codes: 5, then 1 per 5 minutes
+# trust_forwarded_for = false           # behind a reverse proxy that sets X-Forwarded-For
 """
 
 
@@ -61,6 +76,7 @@ class Settings:
     seal_level: str = "B-LT"
     tsa_url: str | None = None
     trust_roots: tuple[Path, ...] = ()
+    site: Mapping[str, object] = field(default_factory=dict)  # the [site] table, see verify.SiteSettings
 
     @property
     def registry_path(self) -> Path:
@@ -102,6 +118,8 @@ class Settings:
             prefix = yaml.safe_load(demo_pki.read_text(encoding="utf-8"))["external-url-prefix"]
             tsa = tsa or f"{prefix}/skillcert-demo/tsa/tsa"
             roots = roots or (home / "pki" / "certs" / "root.pem",)
+        site = data.get("site", {})
+        site_table: dict[str, object] = dict(site) if isinstance(site, dict) else {}
         return cls(
             home=home,
             actor=actor,
@@ -112,6 +130,7 @@ class Settings:
             seal_level=str(seal.get("level", "B-LT")),
             tsa_url=str(tsa) if tsa else None,
             trust_roots=roots,
+            site=site_table,
         )
 
     def render_settings(self) -> RenderSettings:

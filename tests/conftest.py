@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings as hsettings
@@ -99,3 +102,37 @@ def add_pending(
 
 
 TODAY = date(2026, 3, 2)
+
+
+@dataclass(frozen=True)
+class DemoHome:
+    """The whole demo (92 certificates sealed at B-LT, notices, a published snapshot) made once per session."""
+
+    home: Path
+    port: int  # the QR codes point to http://127.0.0.1:<port>
+    settings: Any
+
+    @property
+    def pdfs(self) -> list[Path]:
+        return sorted((self.home / "out").glob("*.pdf"))
+
+    def code(self, number: str) -> str:
+        notice = (self.home / "out" / "notices" / f"{number}.txt").read_text(encoding="utf-8")
+        m = re.search(r"Download code: (\S+)", notice)
+        assert m is not None
+        return m.group(1)
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
+    from sign.pki import free_port
+    from skillcert.demo_job import run_demo
+    from skillcert.settings import Settings
+
+    home = tmp_path_factory.mktemp("demo-site") / "home"
+    home.mkdir()
+    port = free_port()
+    (home / "settings.toml").write_text(f'[render]\nsite_url = "http://127.0.0.1:{port}"\n', encoding="utf-8")
+    env = {"SKILLCERT_HOME": str(home), "SKILLCERT_ACTOR": "test"}
+    run_demo(Settings.from_env(env), today=date(2026, 11, 20), workers=2)
+    return DemoHome(home, port, Settings.from_env(env))

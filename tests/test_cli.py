@@ -91,11 +91,11 @@ def test_init_institution_import_report(run, tmp_path: Path) -> None:  # type: i
 
 @pytest.mark.slow
 def test_demo_is_idempotent(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    first = json.loads(run("demo", "--json").stdout)
+    first = json.loads(run("demo", "--no-serve", "--json").stdout)
     assert sum(first["imported"].values()) >= 90 and len(first["institutions"]) == 3
     assert sum(first["issued"].values()) == 92 and first["counts"]["valid"] == 92
     assert len(list((tmp_path / "home" / "out").glob("*.pdf"))) == 92
-    second = json.loads(run("demo", "--json").stdout)
+    second = json.loads(run("demo", "--no-serve", "--json").stdout)
     assert second["imported"] == {} and second["counts"] == first["counts"] and sum(second["issued"].values()) == 0
     r = run("verify", first["example_pdf"], "--json")
     assert r.exit_code == 0 and json.loads(r.stdout)["bottom_line"] == "valid"

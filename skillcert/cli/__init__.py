@@ -18,6 +18,7 @@ from . import (
     publishcmd,
     rendercmd,
     report,
+    serve,
     signcmd,
     verifycmd,
 )
@@ -48,6 +49,7 @@ for _cmd in (
     verifycmd.verify_cmd,
     signcmd.sign_cmd,
     publishcmd.publish_cmd,
+    serve.serve_cmd,
     demo.demo,
 ):
     cli.add_command(_cmd)

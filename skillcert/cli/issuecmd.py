@@ -22,6 +22,7 @@ from ._runtime import emit, errors_mapped, open_registry, settings
 )
 @click.option("--workers", type=int, default=None, help="并行进程数（默认每核一个）/ processes (default: one per core)")
 @click.option("--date", "issue_date", type=click.DateTime(["%Y-%m-%d"]), help="发证日期（默认今天）/ issue date")
+@click.option("--no-notices", is_flag=True, help="不生成持证人下载码与通知 / no holder download codes and notices")
 @click.option("--json", "as_json", is_flag=True)
 def issue_cmd(
     code: str,
@@ -30,6 +31,7 @@ def issue_cmd(
     level: str | None,
     workers: int | None,
     issue_date: datetime | None,
+    no_notices: bool,
     as_json: bool,
 ) -> None:
     """编号、生成、签章、写出证书 PDF；中断后重跑即可续完 / number, render, seal, write; rerun to resume."""
@@ -45,6 +47,7 @@ def issue_cmd(
             style=Style(style) if style else None,
             tsa_url=s.tsa_url,
             trust_roots=s.trust_roots,
+            downloads_dir=None if no_notices else s.home / "downloads",
         )
         with click.progressbar(
             length=pending, label="签发 issuing", file=sys.stderr, show_pos=True, show_eta=True
@@ -52,13 +55,14 @@ def issue_cmd(
             summary = issue_batch(reg, opts, render_settings=s.render_settings(), actor=s.actor, progress=bar.update)
     d = summary.as_dict()
     emit(
-        {**d, "out": str(out)},
+        {**d, "out": str(out), "notices": None if no_notices else str(out / "notices")},
         as_json,
         "\n".join(
             [
                 f"已签发 issued: 新编号 numbered {summary.numbered}, 交付 delivered {summary.delivered}"
                 f" (+{summary.recovered} 续传 recovered) → {out}",
                 f"  {d['per_second']} 张/秒 per second; 中位耗时 median ms: {d['median_ms']}",
+                *([] if no_notices else [f"  持证人下载通知 holder notices: {out / 'notices'}"]),
             ]
         ),
     )

@@ -24,7 +24,7 @@ def publish_cmd(to: Path | None, incremental: bool, as_json: bool) -> None:
     """发布供查询网站使用的只读快照 / publish the read-only snapshot the verification sites serve."""
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
-        m = publish(reg, to or s.home, incremental=incremental, actor=s.actor)
+        m = publish(reg, to or s.home, incremental=incremental, actor=s.actor, downloads_dir=s.home / "downloads")
     d = m.data
     emit(
         {**d, "path": str(m.path)},

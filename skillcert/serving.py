@@ -1,0 +1,80 @@
+"""Serving the verification site: settings from ``$SKILLCERT_HOME``, uvicorn, the app factory.
+
+Each uvicorn worker process builds its own app through :func:`app_from_env` (one snapshot
+reader with one read-only SQLite connection per worker, opened at start-up). The access log
+is off: a request line carries certificate numbers and QR tokens, which must not be logged.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from registry.errors import SkillcertError
+from verify import RateLimit, SiteSettings, create_app
+
+from .settings import Settings
+
+__all__ = ["app_from_env", "serve", "site_settings"]
+
+_ENV_SNAPSHOT = "SKILLCERT_SNAPSHOT"
+
+
+def _limit(site: dict[str, object], key: str, default: RateLimit) -> RateLimit:
+    value = site.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, int | float) or value <= 0:
+        raise SkillcertError(f"设置 [site] {key} 应为正数", f"setting [site] {key} must be a positive number")
+    return RateLimit(per_minute=float(value), burst=max(default.burst, int(value) // 3))
+
+
+def site_settings(s: Settings, *, snapshot: Path | None = None) -> SiteSettings:
+    """The site's settings from the institution's: snapshot, secret, trust roots and ``[site]``."""
+    base = SiteSettings.from_home(s.home, snapshot=snapshot, trust_roots=s.trust_roots)
+    site = dict(s.site)
+    mb = site.get("max_upload_mb", 10)
+    if not isinstance(mb, int | float) or mb <= 0:
+        raise SkillcertError(
+            "设置 [site] max_upload_mb 应为正数", "setting [site] max_upload_mb must be a positive number"
+        )
+    from dataclasses import replace
+
+    return replace(
+        base,
+        max_upload_bytes=int(mb * 1024 * 1024),
+        lookup_limit=_limit(site, "lookup_per_minute", base.lookup_limit),
+        qr_limit=_limit(site, "qr_per_minute", base.qr_limit),
+        upload_limit=_limit(site, "upload_per_minute", base.upload_limit),
+        download_limit=_limit(site, "download_per_minute", base.download_limit),
+        trust_forwarded_for=bool(site.get("trust_forwarded_for", False)),
+    )
+
+
+def app_from_env() -> Starlette:
+    """The uvicorn factory (``skillcert.serving:app_from_env``): ``$SKILLCERT_HOME``, ``$SKILLCERT_SNAPSHOT``."""
+    s = Settings.from_env()
+    snap = os.environ.get(_ENV_SNAPSHOT)
+    return create_app(site_settings(s, snapshot=Path(snap) if snap else None))
+
+
+def serve(s: Settings, *, host: str, port: int, workers: int, snapshot: Path | None = None) -> None:
+    """Run uvicorn until interrupted (uvloop and httptools when installed)."""
+    import uvicorn
+
+    site_settings(s, snapshot=snapshot)  # fail here, clearly, rather than in every worker
+    os.environ["SKILLCERT_HOME"] = str(s.home)
+    if snapshot is not None:
+        os.environ[_ENV_SNAPSHOT] = str(snapshot.absolute())
+    uvicorn.run(
+        "skillcert.serving:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        server_header=False,
+        log_level="warning",
+    )

@@ -1,0 +1,219 @@
+"""What every handler shares: the open snapshot, language, rate limits, the upload check, headers."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from search_index import PairKind, Snapshot
+from search_index.downloads import decrypt_pdf
+from search_index.privacy import norm
+from sign import Trust, UnreadablePdf
+
+from .check import CheckReport, filed_fingerprints, judge, read_embedded, seal_status
+from .ratelimit import Buckets
+from .settings import SiteSettings
+
+__all__ = [
+    "SECURITY_HEADERS",
+    "SecurityHeaders",
+    "Site",
+    "Unreadable",
+    "UploadTooLarge",
+    "download_attempt",
+    "lookup_two",
+    "pdf_response",
+]
+
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        b"frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: the security headers on every response (no inline script anywhere)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class UploadTooLarge(Exception):
+    pass
+
+
+class Unreadable(Exception):
+    def __init__(self, zh: str, en: str, status: int = 422) -> None:
+        super().__init__(en)
+        self.zh, self.en, self.status = zh, en, status
+
+
+@dataclass(slots=True)
+class Limits:
+    lookup: Buckets
+    qr: Buckets
+    upload: Buckets
+    download: Buckets
+    code_client: Buckets
+    code_certificate: Buckets
+
+
+class Site:
+    """The state of one worker process: its snapshot reader and its rate-limit tables."""
+
+    def __init__(self, settings: SiteSettings) -> None:
+        self.settings = settings
+        self.snapshot = Snapshot(settings.snapshot_root, settings.secret)
+        self.limits = Limits(
+            lookup=Buckets(settings.lookup_limit),
+            qr=Buckets(settings.qr_limit),
+            upload=Buckets(settings.upload_limit),
+            download=Buckets(settings.download_limit),
+            code_client=Buckets(settings.code_failures),
+            code_certificate=Buckets(settings.code_failures),
+        )
+        self._checks = asyncio.Semaphore(settings.check_concurrency)
+
+    def close(self) -> None:
+        self.snapshot.close()
+
+    def client(self, request: Request) -> str:
+        if self.settings.trust_forwarded_for:
+            fwd = request.headers.get("x-forwarded-for")
+            if fwd:
+                return fwd.split(",")[0].strip()
+        return request.client.host if request.client else "?"
+
+    async def read_upload(self, request: Request) -> bytes:
+        """The uploaded ``file`` field, held in memory only; too large → :class:`UploadTooLarge`."""
+        limit = self.settings.max_upload_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit + 64 * 1024:
+            raise UploadTooLarge
+        ctype = request.headers.get("content-type", "")
+        if not ctype.startswith("multipart/form-data"):
+            raise Unreadable(
+                "请以 multipart/form-data 上传 file 字段", "upload the PDF as multipart/form-data field 'file'", 400
+            )
+        try:
+            form = await request.form(max_files=1, max_fields=8, max_part_size=limit + 1)
+        except Exception as e:  # starlette's MultiPartException, or a broken body
+            if "size" in str(e).lower():
+                raise UploadTooLarge from e
+            raise Unreadable("上传内容格式不正确", "the upload is malformed", 400) from e
+        try:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise Unreadable("请选择一个 PDF 文件", "no file in the upload (multipart field 'file')", 400)
+            data = await upload.read(limit + 1)
+        finally:
+            await form.close()
+        if len(data) > limit:
+            raise UploadTooLarge
+        if not data:
+            raise Unreadable("上传的文件是空的", "the uploaded file is empty", 400)
+        return data
+
+    async def check(self, data: bytes) -> CheckReport:
+        """Seal validation in a worker thread (CPU-bound), the snapshot look-ups on the event loop."""
+        try:
+            async with asyncio.timeout(self.settings.check_timeout_seconds):
+                async with self._checks:
+                    record = await run_in_threadpool(read_embedded, data)
+                    trust = Trust(
+                        roots=self.settings.trust_roots, filed_fingerprints=filed_fingerprints(self.snapshot, record)
+                    )
+                    seal = await run_in_threadpool(seal_status, data, trust)
+        except UnreadablePdf as e:
+            raise Unreadable(e.zh, e.en) from e
+        except TimeoutError as e:
+            raise Unreadable("检查超时，请稍后再试", "the check took too long; try again later", 503) from e
+        return judge(data, record, seal, self.snapshot)
+
+    async def download(self, number: str, id_number: str, code: str) -> tuple[str, bytes | None, Any]:
+        """(outcome, pdf, view): outcome ``ok`` · ``fail`` · ``revoked`` · ``none``."""
+        found = self.snapshot.encrypted_download(number, id_number)
+        if found is None:
+            # the same slow key derivation as a real attempt: a miss costs what a wrong code costs
+            await run_in_threadpool(decrypt_pdf, _DECOY_BLOB, code, number=number)
+            return "fail", None, None
+        view, blob = found
+        if view.status == "revoked":
+            return "revoked", None, view
+        if blob is None:
+            return "none", None, view
+        pdf = await run_in_threadpool(decrypt_pdf, blob, code, number=number)
+        return ("ok" if pdf is not None else "fail"), pdf, view
+
+    @staticmethod
+    def certificate_key(number: str, id_number: str) -> str:
+        """A per-certificate key for the failure counter (never logged, never stored)."""
+        key = f"{norm(number).replace(' ', '')}\x1f{norm(id_number).replace(' ', '')}"
+        return hashlib.sha256(key.encode()).hexdigest()
+
+
+def lookup_two(site: Site, fields: dict[str, str]) -> Any:
+    """The first pair the fields make (number+ID, number+name, name+ID); two of three, never one."""
+    n, name, idn = fields.get("number", ""), fields.get("name", ""), fields.get("id_number", "")
+    if n and idn:
+        return site.snapshot.lookup_by_pair(PairKind.NUMBER_ID, n, idn)
+    if n and name:
+        return site.snapshot.lookup_by_pair(PairKind.NUMBER_NAME, n, name)
+    return site.snapshot.lookup_by_pair(PairKind.NAME_ID, name, idn)
+
+
+async def download_attempt(site: Site, client: str, fields: dict[str, str]) -> tuple[str, bytes | None, int]:
+    """Rate limits around :meth:`Site.download`: ("limited", None, retry) or (outcome, pdf, 0)."""
+    lim = site.limits
+    cert = site.certificate_key(fields["number"], fields["id_number"])
+    retry = lim.download.take(client) or lim.code_client.retry_after(client) or lim.code_certificate.retry_after(cert)
+    if retry:
+        return "limited", None, retry
+    outcome, pdf, _ = await site.download(fields["number"], fields["id_number"], fields["code"])
+    if outcome == "fail":  # count wrong codes per client and per certificate
+        lim.code_client.take(client)
+        lim.code_certificate.take(cert)
+    return outcome, pdf, 0
+
+
+def pdf_response(pdf: bytes, number: str) -> Response:
+    safe = "".join(c for c in number.upper() if c.isalnum())[:22] or "certificate"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="{safe}.pdf"', "cache-control": "no-store"},
+    )
+
+
+_DECOY_BLOB = b"SKDL1" + bytes(16) + bytes(12) + bytes(32)
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"

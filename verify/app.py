@@ -1,0 +1,216 @@
+"""The verification site: ``create_app(settings) -> Starlette``.
+
+Pages (Chinese by default, ``?lang=en`` switches and is remembered in a cookie), plain HTML
+without JavaScript: the QR landing ``/c/{number}?t=``, the two-of-three query ``/query``, the
+PDF upload check ``/check``, the holder download ``/download``, the institution directory
+``/institutions``. The JSON API is in :mod:`verify.api`. Handlers parse, call the core, return
+a template; the site never opens the registry, only a published snapshot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from . import api
+from ._site import (
+    STATIC,
+    TEMPLATES,
+    SecurityHeaders,
+    Site,
+    Unreadable,
+    UploadTooLarge,
+    download_attempt,
+    lookup_two,
+    pdf_response,
+)
+from .check import VERDICT_TEXT, Verdict
+from .i18n import translator
+from .settings import SiteSettings
+
+__all__ = ["create_app"]
+
+
+def _lang(request: Request) -> str:
+    q = request.query_params.get("lang")
+    if q in ("zh", "en"):
+        return q
+    return "en" if request.cookies.get("lang") == "en" else "zh"
+
+
+def _relative(url: Any) -> str:
+    return f"{url.path}?{url.query}" if url.query else str(url.path)
+
+
+class Pages:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "svg"]))
+        self.templates = Jinja2Templates(env=env)
+
+    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        lang = _lang(request)
+        other = "en" if lang == "zh" else "zh"
+        ctx = {
+            "lang": lang,
+            "t": translator(lang),
+            "switch_url": _relative(request.url.include_query_params(lang=other)),
+            "verdict_text": {v.value: VERDICT_TEXT[v][1 if lang == "en" else 0] for v in Verdict},
+            "manifest": self.site.snapshot.manifest,
+            **context,
+        }
+        resp = self.templates.TemplateResponse(request, name, ctx, status_code=status)
+        resp.headers["cache-control"] = "no-store"
+        if request.query_params.get("lang") in ("zh", "en"):
+            resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
+        return resp
+
+    def limited(self, request: Request, retry: int) -> Response:
+        resp = self.error(request, 429, "too_many", retry=retry)
+        resp.headers["retry-after"] = str(retry)
+        return resp
+
+    def error(self, request: Request, status: int, key: str, *, retry: int = 0, **values: Any) -> Response:
+        t = translator(_lang(request))
+        message = t(key, **values)
+        return self.render(request, "error.html", status, message=message, retry=retry)
+
+    # --- pages ---------------------------------------------------------------------------------
+    async def home(self, request: Request) -> Response:
+        return self.render(request, "index.html")
+
+    async def landing(self, request: Request) -> Response:
+        retry = self.site.limits.qr.take(self.site.client(request))
+        if retry:
+            return self.limited(request, retry)
+        number = request.path_params["number"]
+        token = request.query_params.get("t", "")
+        view = self.site.snapshot.lookup_by_qr(number, token)
+        inst = self.site.snapshot.institution(view.doc["institution_code"]) if view else None
+        return self.render(request, "landing.html", view=view.doc if view else None, inst=inst)
+
+    async def query(self, request: Request) -> Response:
+        if request.method == "GET" and not request.query_params.get("number") and not request.query_params.get("name"):
+            return self.render(request, "query.html", form={}, asked=False)
+        form: dict[str, str] = dict(await request.form()) if request.method == "POST" else dict(request.query_params)  # type: ignore[arg-type]
+        fields = {k: str(form.get(k, "")).strip() for k in ("number", "name", "id_number")}
+        filled = [k for k, v in fields.items() if v]
+        if len(filled) < 2:
+            return self.render(request, "query.html", 400, form=fields, asked=True, need_two=True)
+        retry = self.site.limits.lookup.take(self.site.client(request))
+        if retry:
+            return self.limited(request, retry)
+        view = lookup_two(self.site, fields)
+        inst = self.site.snapshot.institution(view.doc["institution_code"]) if view else None
+        return self.render(request, "query.html", form=fields, asked=True, view=view.doc if view else None, inst=inst)
+
+    async def check_form(self, request: Request) -> Response:
+        return self.render(request, "check.html", report=None)
+
+    async def check(self, request: Request) -> Response:
+        retry = self.site.limits.upload.take(self.site.client(request))
+        if retry:
+            return self.limited(request, retry)
+        try:
+            data = await self.site.read_upload(request)
+            report = await self.site.check(data)
+        except UploadTooLarge:
+            return self.error(request, 413, "too_large", n=self.site.settings.max_upload_bytes // (1024 * 1024))
+        except Unreadable as e:
+            reason = e.en if _lang(request) == "en" else e.zh
+            return self.render(request, "check.html", e.status, report=None, problem=reason)
+        inst = self.site.snapshot.institution(report.institution_code) if report.institution_code else None
+        return self.render(request, "check.html", report=report, inst=inst)
+
+    async def download(self, request: Request) -> Response:
+        if request.method == "GET":
+            return self.render(request, "download.html", form={})
+        form = await request.form()
+        fields = {k: str(form.get(k, "") or "").strip() for k in ("number", "id_number", "code")}
+        if not all(fields.values()):
+            return self.render(request, "download.html", 400, form=fields, problem="download_need_all")
+        outcome, pdf, status = await download_attempt(self.site, self.site.client(request), fields)
+        if outcome == "limited":
+            return self.limited(request, status)
+        if outcome == "ok" and pdf is not None:
+            return pdf_response(pdf, fields["number"])
+        problem = {"fail": "download_fail", "revoked": "download_revoked", "none": "download_none"}[outcome]
+        code = {"fail": 403, "revoked": 410, "none": 404}[outcome]
+        fields.pop("code")
+        return self.render(request, "download.html", code, form=fields, problem=problem)
+
+    async def institutions(self, request: Request) -> Response:
+        q = request.query_params.get("q", "").strip()[:100]
+        found = self.site.snapshot.search_institutions(q, limit=50) if q else []
+        return self.render(request, "institutions.html", q=q, found=found)
+
+    async def institution(self, request: Request) -> Response:
+        inst = self.site.snapshot.institution(request.path_params["code"])
+        if inst is None:
+            return self.error(request, 404, "inst_not_found")
+        return self.render(request, "institution.html", inst=inst)
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def create_app(settings: SiteSettings) -> Starlette:
+    """The site over ``settings.snapshot_root`` (a new snapshot is picked up without restart)."""
+    site = Site(settings)
+    pages = Pages(site)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            return api.problem(404, "not_found", "页面不存在", "not found")
+        return pages.error(request, 404, "not_found")
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 400)
+        if request.url.path.startswith("/api/"):
+            return api.problem(status, "http_error", "请求有误", str(getattr(exc, "detail", "error")))
+        return pages.error(request, status, "bad_request")
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # never a stack trace, never personal data; the log line names only the path template
+        if request.url.path.startswith("/api/"):
+            return api.problem(500, "internal", "服务器内部错误", "internal error")
+        return HTMLResponse("<!doctype html><title>500</title><p>服务器内部错误 / internal error</p>", status_code=500)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        site.close()
+
+    routes = [
+        Route("/", pages.home),
+        Route("/healthz", healthz),
+        Route("/c/{number}", pages.landing),
+        Route("/query", pages.query, methods=["GET", "POST"]),
+        Route("/check", pages.check_form, methods=["GET"]),
+        Route("/check", pages.check, methods=["POST"]),
+        Route("/download", pages.download, methods=["GET", "POST"]),
+        Route("/institutions", pages.institutions),
+        Route("/institutions/{code}", pages.institution),
+        Mount("/api/v1", routes=api.routes(site)),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={404: not_found, HTTPException: http_error, 500: server_error},
+        lifespan=lifespan,
+    )
+    app.state.site = site
+    return app

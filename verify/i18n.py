@@ -1,0 +1,170 @@
+"""Every word the site shows, in Chinese (the default) and English."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+__all__ = ["LANGS", "MESSAGES", "translator"]
+
+LANGS = ("zh", "en")
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "site_name": ("职业技能等级证书查验", "Occupational Skill Level Certificate Verification"),
+    "switch_lang": ("English", "中文"),
+    "skip": ("跳到正文", "Skip to content"),
+    "nav_home": ("首页", "Home"),
+    "nav_query": ("证书查询", "Look up"),
+    "nav_check": ("上传核验", "Check a PDF"),
+    "nav_download": ("持证人下载", "Holder download"),
+    "nav_institutions": ("评价机构", "Institutions"),
+    "intro": (
+        "扫描证书上的二维码、上传电子证书 PDF，或输入证书编号、姓名、证件号码中的任意两项，即可核验职业技能等级证书。",
+        "Scan the QR code on a certificate, upload the electronic PDF, or enter any two of certificate number, "
+        "name and ID number to verify an occupational skill level certificate.",
+    ),
+    "privacy_note": (
+        "为保护持证人隐私，查询必须提供三项中的两项；结果中的姓名和证件号码部分隐藏。本站不保存上传的文件。",
+        "To protect holders' privacy a query needs two of the three keys; names and ID numbers are shown masked. "
+        "Uploaded files are never stored.",
+    ),
+    "number": ("证书编号", "Certificate No."),
+    "name": ("姓名", "Name"),
+    "id_number": ("证件号码", "ID No."),
+    "id_type": ("证件类型", "ID type"),
+    "occupation": ("职业（工种）", "Occupation (job)"),
+    "level": ("职业技能等级", "Skill level"),
+    "issue_date": ("发证日期", "Issue date"),
+    "institution": ("评价机构", "Evaluation institution"),
+    "status": ("状态", "Status"),
+    "status_since": ("日期", "Since"),
+    "reason": ("原因", "Reason"),
+    "query_title": ("证书查询（三项填两项）", "Look up a certificate (two of three)"),
+    "query_help": (
+        "请填写证书编号、姓名、证件号码中的任意两项。",
+        "Fill in any two of certificate number, name and ID number.",
+    ),
+    "query_submit": ("查询", "Look up"),
+    "query_need_two": (
+        "请至少填写两项：只凭一项无法查询，这是为了防止他人枚举持证人信息。",
+        "Please fill in at least two fields: one alone cannot be looked up, so that nobody can enumerate holders.",
+    ),
+    "query_none": (
+        "没有找到与所填信息一致的证书。请核对后重试，或联系发证机构。",
+        "No certificate matches what you entered. Check it and try again, or ask the issuing institution.",
+    ),
+    "check_title": ("上传电子证书 PDF 核验", "Check an electronic certificate (PDF)"),
+    "check_help": (
+        "选择证书 PDF 文件（不超过 10 MB）。文件只在内存中检查，不会保存。",
+        "Choose the certificate PDF (at most 10 MB). It is checked in memory and never stored.",
+    ),
+    "check_submit": ("核验", "Check"),
+    "check_file": ("证书 PDF 文件", "Certificate PDF file"),
+    "check_results": ("各项检查", "Checks"),
+    "check_col_check": ("检查项", "Check"),
+    "check_col_outcome": ("结果", "Outcome"),
+    "check_col_reason": ("说明", "Reason"),
+    "outcome_pass": ("通过", "pass"),
+    "outcome_fail": ("未通过", "fail"),
+    "outcome_not_applicable": ("不适用", "not applicable"),
+    "outcome_unknown": ("无法确认", "unknown"),
+    "signatures": ("电子印章（数字签名）", "Seals (digital signatures)"),
+    "signer": ("签章人", "Signer"),
+    "fingerprint": ("证书指纹 SHA-256", "Certificate fingerprint SHA-256"),
+    "signing_time": ("签章时间", "Signed at"),
+    "timestamp_time": ("时间戳", "Timestamp"),
+    "landing_title": ("证书核验结果", "Certificate verification"),
+    "landing_unknown": (
+        "无法确认此二维码。链接可能不完整或已被改动：请直接扫描证书上的二维码，或使用“证书查询”。",
+        "This QR link cannot be confirmed. It may be incomplete or altered: scan the code on the certificate "
+        "again, or use the look-up.",
+    ),
+    "paper_title": ("如何核对手中的纸质证书", "How to check the paper certificate in your hands"),
+    "paper_1": (
+        "核对持证人本人：姓名、照片与本人及其身份证件一致。",
+        "Check the person: the name and photo match the holder and their ID document.",
+    ),
+    "paper_2": (
+        "核对证书编号、职业、等级和发证日期与上方结果一致。",
+        "Check that the number, occupation, level and issue date match the result above.",
+    ),
+    "paper_3": (
+        "核对印章：评价机构名称与机构目录中备案的印章一致。",
+        "Check the seal: the institution's name matches the seal filed in the institution directory.",
+    ),
+    "paper_4": (
+        "如有电子证书 PDF，可上传核验其电子印章。",
+        "If you have the electronic PDF, upload it to check its digital seals.",
+    ),
+    "download_title": ("持证人下载电子证书", "Download your electronic certificate"),
+    "download_help": (
+        "输入证书编号、本人证件号码和发证机构通知中的下载码。下载码只有您本人持有。",
+        "Enter the certificate number, your ID number and the download code from the institution's notice. "
+        "Only you hold the code.",
+    ),
+    "download_code": ("下载码", "Download code"),
+    "download_submit": ("下载", "Download"),
+    "download_fail": (
+        "证书编号、证件号码或下载码不正确。",
+        "The certificate number, ID number or download code is not correct.",
+    ),
+    "download_need_all": ("请填写全部三项。", "Please fill in all three fields."),
+    "download_revoked": ("该证书已撤销，不再提供下载。", "This certificate was revoked and is no longer served."),
+    "download_none": (
+        "该证书没有可下载的电子文件，请联系发证机构。",
+        "This certificate has no electronic file to download; please ask the issuing institution.",
+    ),
+    "inst_title": ("评价机构目录", "Institution directory"),
+    "inst_help": (
+        "按机构名称（可只输部分，如“海淀 培训”）、机构代码、地区或职业搜索已备案的评价机构。",
+        "Search filed evaluation institutions by (part of) name, code, district or city, or occupation.",
+    ),
+    "inst_search": ("搜索", "Search"),
+    "inst_query": ("机构名称、代码、地区或职业", "Name, code, region or occupation"),
+    "inst_none": ("没有找到匹配的机构。", "No institution matches."),
+    "inst_code": ("机构代码", "Institution code"),
+    "inst_region": ("地区", "Region"),
+    "inst_filing": ("备案号", "Filing number"),
+    "inst_filing_date": ("备案日期", "Filing date"),
+    "inst_parent": ("上级单位", "Parent body"),
+    "inst_issuing": ("发证机构", "Issuing body"),
+    "inst_scope": ("备案评价范围", "Filed scope"),
+    "inst_levels": ("等级", "Levels"),
+    "inst_job": ("工种/职业方向", "Job / direction"),
+    "inst_seals": ("备案印章", "Filed seals"),
+    "inst_seal_activated": ("启用日期", "In use since"),
+    "inst_signers": ("电子印章证书", "Seal signing certificates"),
+    "inst_valid_to": ("有效期至", "Valid until"),
+    "inst_retired": ("已停用", "Retired"),
+    "inst_status_active": ("备案有效", "Filed, active"),
+    "inst_status_cancelled": ("已注销", "Cancelled"),
+    "inst_status_merged": ("已合并", "Merged"),
+    "inst_merged_into": ("并入", "Merged into"),
+    "inst_not_found": ("没有此机构代码。", "No institution has this code."),
+    "inst_retired_codes": ("废置代码（不再分配）", "Retired codes (never reassigned)"),
+    "error_title": ("出错了", "Something went wrong"),
+    "too_many": ("请求过于频繁，请稍后再试。", "Too many requests: please try again later."),
+    "retry_in": ("可在 {n} 秒后重试。", "You can try again in {n} seconds."),
+    "not_found": ("页面不存在。", "This page does not exist."),
+    "too_large": ("文件过大（上限 {n} MB）。", "The file is too large (limit {n} MB)."),
+    "no_file": ("请选择一个 PDF 文件。", "Please choose a PDF file."),
+    "unreadable": ("无法检查此文件：{reason}", "This file cannot be checked: {reason}"),
+    "check_timeout": ("检查超时，请稍后再试。", "The check took too long; please try again later."),
+    "bad_request": ("请求格式不正确。", "The request is malformed."),
+    "snapshot": ("查询数据版本", "Index snapshot"),
+    "footer": (
+        "本站只读取发布的查询快照，不连接证书登记库；不记录个人信息。",
+        "This site reads only a published index snapshot, never the certificate register, and logs no personal data.",
+    ),
+    "back": ("返回", "Back"),
+}
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """``t("key", n=3)``: the message in ``lang`` with ``{n}`` filled in."""
+    i = 1 if lang == "en" else 0
+
+    def t(key: str, **values: object) -> str:
+        text = MESSAGES[key][i]
+        return text.format(**values) if values else text
+
+    return t
