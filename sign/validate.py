@@ -181,6 +181,13 @@ def validate_pdf(pdf: bytes, trust: Trust) -> SealStatus:
     return SealStatus(bottom, (summary, *all_checks), tuple(reports))
 
 
+def _when(moment: datetime) -> str:
+    """``2026-11-20 09:30:12 UTC``: a time people read."""
+    from datetime import UTC
+
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _verdict(name: str, ok: bool, zh: tuple[str, str], en: tuple[str, str]) -> Check:
     """A pass/fail check: ``zh``/``en`` are (reason when it passes, reason when it fails)."""
     return Check(name, Outcome.PASS if ok else Outcome.FAIL, zh[0] if ok else zh[1], en[0] if ok else en[1])
@@ -206,7 +213,12 @@ def _report(sig: Any, st: Any, trust: Trust, *, embedded_revinfo: bool) -> Signa
     revoked = bool(getattr(st, "revoked", False)) or "REVOKED" in summary
     expired = "OUT_OF_BOUNDS" in summary or "EXPIRED" in summary
     trusted = bool(st.trusted)
-    if revoked:
+    if not intact and not trusted and not revoked and not expired:
+        # pyHanko judges the chain only for an intact signature: say "not checked", not "untrusted"
+        chain = Check(
+            "chain", Outcome.NOT_APPLICABLE, "签名已损坏，未检查证书链", "not checked: the signature is broken"
+        )
+    elif revoked:
         chain = Check(
             "chain", Outcome.PASS, "签名证书链可追溯到信任的根证书", "the signer's certificate chains to a trusted root"
         )
@@ -246,6 +258,12 @@ def _report(sig: Any, st: Any, trust: Trust, *, embedded_revinfo: bool) -> Signa
         checks.append(
             Check("revocation", Outcome.PASS, "签名时证书未被吊销", "the certificate was not revoked at signing time")
         )
+    elif not intact:
+        checks.append(
+            Check(
+                "revocation", Outcome.NOT_APPLICABLE, "签名已损坏，未检查吊销", "not checked: the signature is broken"
+            )
+        )
     else:
         checks.append(
             Check("revocation", Outcome.NOT_APPLICABLE, "证书链无效，未检查吊销", "not checked: the chain is not valid")
@@ -259,8 +277,8 @@ def _report(sig: Any, st: Any, trust: Trust, *, embedded_revinfo: bool) -> Signa
             Check(
                 "timestamp",
                 Outcome.PASS if ok else Outcome.FAIL,
-                f"时间戳有效：{ts.timestamp.isoformat()}" if ok else "时间戳无效",
-                f"timestamp valid: {ts.timestamp.isoformat()}" if ok else "the timestamp is not valid",
+                f"时间戳有效：{_when(ts.timestamp)}" if ok else "时间戳无效",
+                f"timestamp valid: {_when(ts.timestamp)}" if ok else "the timestamp is not valid",
             )
         )
     coverage = getattr(st, "coverage", None)
@@ -307,10 +325,10 @@ def _report(sig: Any, st: Any, trust: Trust, *, embedded_revinfo: bool) -> Signa
         )
     return SignatureReport(
         field=sig.field_name,
-        signer=cert.subject.human_friendly,
+        signer=str(cert.subject.native.get("common_name") or cert.subject.human_friendly),
         fingerprint=fp,
         signing_time=_iso(getattr(st, "signer_reported_dt", None)),
         timestamp_time=_iso(ts.timestamp if ts else None),
-        ades=str(getattr(st, "bottom_line", "")),
+        ades="valid" if getattr(st, "bottom_line", False) else "not valid",
         checks=tuple(checks),
     )

@@ -41,18 +41,34 @@ def _json(data: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status, headers={"cache-control": "no-store"})
 
 
-async def _body(request: Request) -> dict[str, str]:
+async def _body(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
+    """A JSON object or a urlencoded form with only ``allowed`` string fields (else ``ValueError``)."""
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("application/json"):
         raw = await request.body()
         if len(raw) > 16 * 1024:
             raise ValueError("body too large")
-        data = json.loads(raw or b"{}")
+        try:
+            data = json.loads(raw or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ValueError("the body is not JSON") from e
         if not isinstance(data, dict):
             raise ValueError("a JSON object is expected")
-        return {k: v.strip() for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
-    form = await request.form(max_files=0, max_fields=8)
-    return {k: v.strip() for k, v in form.items() if isinstance(v, str)}
+        items = list(data.items())
+    elif ctype.startswith("application/x-www-form-urlencoded"):
+        try:
+            form = await request.form(max_files=0, max_fields=len(allowed))
+        except Exception as e:  # starlette's limits on fields
+            raise ValueError(str(e)) from e
+        items = list(form.multi_items())
+    else:
+        raise ValueError("send application/json or application/x-www-form-urlencoded")
+    unknown = sorted({k for k, _ in items} - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown fields: {', '.join(unknown)}")
+    if len({k for k, _ in items}) != len(items) or not all(isinstance(v, str) for _, v in items):
+        raise ValueError("each field once, as a string")
+    return {k: str(v).strip() for k, v in items}
 
 
 def routes(site: Site) -> list[Route]:
@@ -65,7 +81,7 @@ def routes(site: Site) -> list[Route]:
 
     async def query(request: Request) -> Response:
         try:
-            body = await _body(request)
+            body = await _body(request, ("number", "name", "id_number"))
         except ValueError as e:
             return problem(400, "bad_request", "请求格式不正确", f"malformed request: {e}")
         fields = {k: body.get(k, "") for k in ("number", "name", "id_number")}
@@ -96,7 +112,7 @@ def routes(site: Site) -> list[Route]:
 
     async def download(request: Request) -> Response:
         try:
-            body = await _body(request)
+            body = await _body(request, ("number", "id_number", "code"))
         except ValueError as e:
             return problem(400, "bad_request", "请求格式不正确", f"malformed request: {e}")
         fields = {k: body.get(k, "") for k in ("number", "id_number", "code")}

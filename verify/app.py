@@ -23,6 +23,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from registry.tables import LEVELS
+
 from . import api
 from ._site import (
     STATIC,
@@ -67,6 +69,7 @@ class Pages:
             "t": translator(lang),
             "switch_url": _relative(request.url.include_query_params(lang=other)),
             "verdict_text": {v.value: VERDICT_TEXT[v][1 if lang == "en" else 0] for v in Verdict},
+            "level_names": {lv.code: lv.en if lang == "en" else lv.zh for lv in LEVELS.values()},
             "manifest": self.site.snapshot.manifest,
             **context,
         }

@@ -67,6 +67,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "outcome_fail": ("未通过", "fail"),
     "outcome_not_applicable": ("不适用", "not applicable"),
     "outcome_unknown": ("无法确认", "unknown"),
+    "check_detail_valid": (
+        "电子印章完好，文件内容与登记一致，证书有效。",
+        "The seals are intact, the file matches the register and the certificate is valid.",
+    ),
+    "check_detail_invalid": (
+        "此文件未通过核验：电子印章或文件内容有问题，可能被改动或伪造。请看下面未通过的检查项。",
+        "This file failed verification: its seals or contents are wrong, it may have been altered or forged. "
+        "See the failed checks below.",
+    ),
+    "check_detail_revoked": ("此证书已被发证机构撤销。", "The issuing institution has revoked this certificate."),
+    "check_detail_replaced": (
+        "此文件是旧版本：证书已补发或更正，请以新版本为准。",
+        "This file is an old version: the certificate was reissued or corrected; the newer version counts.",
+    ),
+    "check_detail_suspended": (
+        "此证书暂停查询，请联系发证机构。",
+        "This certificate is suspended; ask the institution.",
+    ),
+    "check_detail_unknown": (
+        "无法确认此文件：它不在查询库中，或印章缺少可离线核验的吊销信息。",
+        "This file cannot be confirmed: it is not in the index, or its seals lack revocation data to check offline.",
+    ),
+    "registered_status": ("登记状态", "Register status"),
+    "seal_kind_institution": ("评价机构印章", "Evaluation institution seal"),
+    "seal_kind_issuing": ("发证机构印章", "Issuing body seal"),
+    "seal_kind_competition": ("竞赛专用章", "Competition seal"),
+    "inst_search_card": ("搜索机构", "Search institutions"),
     "signatures": ("电子印章（数字签名）", "Seals (digital signatures)"),
     "signer": ("签章人", "Signer"),
     "fingerprint": ("证书指纹 SHA-256", "Certificate fingerprint SHA-256"),

@@ -108,15 +108,23 @@ def _problems(*codes: int) -> dict[str, Any]:
     return {str(c): {"description": text[c], "content": _json("Problem")} for c in codes}
 
 
+_KEY = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "\\S"}
 _KEYS_BODY = {
     "type": "object",
-    "properties": {"number": _S, "name": _S, "id_number": _S},
+    "properties": {"number": _KEY, "name": _KEY, "id_number": _KEY},
+    "additionalProperties": False,
+    "anyOf": [
+        {"required": ["number", "name"]},
+        {"required": ["number", "id_number"]},
+        {"required": ["name", "id_number"]},
+    ],
     "description": "Two of the three keys (SPEC §5); one alone is refused.",
 }
 _DOWNLOAD_BODY = {
     "type": "object",
     "required": ["number", "id_number", "code"],
-    "properties": {"number": _S, "id_number": _S, "code": _S},
+    "properties": {"number": _KEY, "id_number": _KEY, "code": _KEY},
+    "additionalProperties": False,
 }
 
 

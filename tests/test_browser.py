@@ -1,0 +1,324 @@
+"""The verification site as a person meets it: a real ``skillcert serve`` and headless Chromium.
+
+One server subprocess and one browser for the whole module. The site's default rate limits
+stay in force (each server process has its own buckets), so the traffic here is kept under
+every burst: 3 QR landings, 2 uploads, 2 downloads, 1 two-of-three look-up.
+
+Screenshots go under ``tmp_path`` unless ``SKILLCERT_SCREENSHOTS`` names a folder
+(``SKILLCERT_SCREENSHOTS=docs/img`` refreshes the pictures in the docs).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from render import read_record
+
+from .conftest import DemoHome
+
+BEIJING = "S000011084012"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def _masked(name: str) -> str:
+    """The site's rule for a Chinese name: 张*三, 欧阳**, and 张* for two characters."""
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def _get(url: str, timeout: float = 5.0) -> tuple[int, dict[str, str], str]:
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read().decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def site(demo_home: DemoHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``skillcert serve`` on the port the certificates' QR codes name; its base URL."""
+    base = f"http://127.0.0.1:{demo_home.port}"
+    env = {k: v for k, v in os.environ.items() if k != "SKILLCERT_SNAPSHOT"}
+    env |= {"SKILLCERT_HOME": str(demo_home.home), "SKILLCERT_ACTOR": "test"}
+    log_path = tmp_path_factory.mktemp("serve") / "serve.log"
+    cmd = [sys.executable, "-m", "skillcert", "serve", "--host", "127.0.0.1", "--port", str(demo_home.port)]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"skillcert serve exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+            try:
+                if _get(f"{base}/healthz", timeout=1)[2] == "ok":
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"skillcert serve did not answer in 30 s:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: ``$SKILLCERT_SCREENSHOTS`` when set, else a temporary folder."""
+    chosen = os.environ.get("SKILLCERT_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def launcher() -> Iterator[Callable[[str], Any]]:
+    """One headless Chromium for the module, started by the first test that asks (with its path)."""
+    state: dict[str, Any] = {}
+
+    def launch(executable: str) -> Any:
+        if "browser" not in state:
+            from playwright.sync_api import sync_playwright
+
+            state["pw"] = sync_playwright().start()
+            state["browser"] = state["pw"].chromium.launch(
+                executable_path=executable, args=["--headless", "--no-sandbox", "--disable-gpu"], headless=True
+            )
+        return state["browser"]
+
+    yield launch
+    if "browser" in state:
+        state["browser"].close()
+    if "pw" in state:
+        state["pw"].stop()
+
+
+@pytest.fixture
+def page_for(
+    launcher: Callable[[str], Any], require_program: Callable[[str], str], site: str
+) -> Iterator[Callable[..., Any]]:
+    """A fresh browser context (no cookies carried between tests) and a page in it."""
+    browser = launcher(require_program("chromium"))
+    contexts: list[Any] = []
+
+    def new_page(viewport: dict[str, int] = DESKTOP, locale: str = "zh-CN") -> Any:
+        ctx = browser.new_context(viewport=viewport, locale=locale, accept_downloads=True)
+        ctx.set_default_timeout(15_000)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield new_page
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.fixture(scope="module")
+def first(demo_home: DemoHome) -> tuple[bytes, dict[str, Any]]:
+    pdf = demo_home.pdfs[0].read_bytes()
+    rec = read_record(pdf)
+    assert rec is not None
+    return pdf, rec
+
+
+# --- over plain HTTP ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_serve_subprocess_answers_on_loopback(site: str, first: tuple[bytes, dict[str, Any]]) -> None:
+    _, rec = first
+    assert _get(f"{site}/healthz")[2] == "ok"
+    assert rec["qr_url"].startswith(f"{site}/c/{rec['number']}?t=")
+    status, headers, body = _get(rec["qr_url"])
+    assert status == 200 and 'lang="zh-CN"' in body and "有效" in body
+    assert _masked(rec["name"]) in body and rec["name"] not in body and rec["id_number"] not in body
+    assert rec["occupation"] in body
+    assert "default-src 'none'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store"
+
+
+# --- in the browser ----------------------------------------------------------------------------
+
+
+@pytest.mark.system
+@pytest.mark.slow
+def test_scan_the_qr_code_and_switch_language(
+    page_for: Callable[..., Any], first: tuple[bytes, dict[str, Any]], site: str, shots: Path
+) -> None:
+    import pypdfium2 as pdfium
+    import zxingcpp
+
+    pdf, rec = first
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        image = doc[0].render(scale=150 / 72).to_pil()
+    finally:
+        doc.close()
+    codes = [b for b in zxingcpp.read_barcodes(image) if b.format == zxingcpp.BarcodeFormat.QRCode]
+    assert len(codes) == 1
+    url = codes[0].text
+    assert url.startswith(f"{site}/c/") and url == rec["qr_url"]
+
+    page = page_for(PHONE)
+    page.goto(url)
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert page.locator(".verdict-word").inner_text().strip() == "有效"
+    record = page.locator("table.record").inner_text()
+    assert _masked(rec["name"]) in record and rec["occupation"] in record
+    html = page.content()
+    assert rec["name"] not in html and rec["id_number"] not in html
+    page.screenshot(path=str(shots / "site-qr-landing.png"), full_page=True)
+
+    page.locator("a.lang").click()
+    page.wait_for_selector("html[lang=en]")
+    assert page.locator(".verdict-word").inner_text().strip() == "Valid"
+    assert "How to check the paper" in page.locator("section.paper").inner_text()
+    assert rec["name"] not in page.content()
+    page.screenshot(path=str(shots / "site-qr-landing-en.png"), full_page=True)
+
+
+def _upload(page: Any, site: str, file: Path) -> None:
+    page.goto(f"{site}/check")
+    page.locator("#c-file").set_input_files(str(file))
+    with page.expect_navigation():
+        page.locator("form[action='/check'] button[type=submit]").click()
+
+
+def _outcomes(page: Any) -> dict[str, str]:
+    """check name → the row's outcome class (``outcome-pass`` …)."""
+    rows = page.locator("table.checks tbody tr")
+    out: dict[str, str] = {}
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        classes = (row.get_attribute("class") or "").split()
+        out[row.locator("td").first.inner_text().strip()] = next(c for c in classes if c.startswith("outcome-"))
+    return out
+
+
+@pytest.mark.system
+@pytest.mark.slow
+def test_upload_a_signed_pdf(page_for: Callable[..., Any], demo_home: DemoHome, site: str, shots: Path) -> None:
+    page = page_for()
+    _upload(page, site, demo_home.pdfs[0])
+    assert page.locator(".verdict-word").inner_text().strip() == "有效"
+    outcomes = _outcomes(page)
+    assert outcomes and "integrity" in outcomes
+    assert set(outcomes.values()) <= {"outcome-pass", "outcome-not_applicable"}, outcomes
+    assert page.locator("table.checks tr.outcome-fail").count() == 0
+    assert page.locator("ul.sigs li").count() >= 1
+    page.screenshot(path=str(shots / "site-check-valid.png"), full_page=True)
+
+
+@pytest.mark.system
+@pytest.mark.slow
+def test_upload_a_tampered_pdf(
+    page_for: Callable[..., Any], first: tuple[bytes, dict[str, Any]], site: str, shots: Path, tmp_path: Path
+) -> None:
+    pdf, _ = first
+    data = bytearray(pdf)
+    data[pdf.index(b"stream", pdf.index(b"/DCTDecode")) + 200] ^= 1
+    tampered = tmp_path / "tampered.pdf"
+    tampered.write_bytes(bytes(data))
+
+    page = page_for()
+    _upload(page, site, tampered)
+    assert page.locator(".verdict-word").inner_text().strip() == "无效"
+    outcomes = _outcomes(page)
+    assert outcomes["integrity"] == "outcome-fail", outcomes
+    page.screenshot(path=str(shots / "site-check-tampered.png"), full_page=True)
+
+
+@pytest.mark.system
+@pytest.mark.slow
+def test_holder_download(
+    page_for: Callable[..., Any],
+    demo_home: DemoHome,
+    first: tuple[bytes, dict[str, Any]],
+    site: str,
+    shots: Path,
+    tmp_path: Path,
+) -> None:
+    pdf, rec = first
+    page = page_for()
+    page.goto(f"{site}/download")
+    page.fill("#d-number", rec["number"])
+    page.fill("#d-id", rec["id_number"])
+    page.fill("#d-code", demo_home.code(rec["number"]))
+    with page.expect_download() as info:
+        page.locator("form[action='/download'] button[type=submit]").click()
+    download = info.value
+    saved = tmp_path / "downloaded.pdf"
+    download.save_as(str(saved))
+    assert saved.read_bytes() == pdf
+    assert download.suggested_filename.endswith(".pdf")
+
+    # one wrong code: the form comes back with the error, number and ID kept, the code not
+    page.fill("#d-code", "2222-2222-2222")
+    with page.expect_navigation():
+        page.locator("form[action='/download'] button[type=submit]").click()
+    alert = page.get_by_role("alert")
+    assert "下载码不正确" in alert.inner_text()
+    assert page.input_value("#d-number") == rec["number"] and page.input_value("#d-code") == ""
+    page.screenshot(path=str(shots / "site-download.png"), full_page=True)
+
+
+@pytest.mark.system
+@pytest.mark.slow
+def test_institution_search_and_filing(page_for: Callable[..., Any], site: str, shots: Path) -> None:
+    page = page_for()
+    page.goto(f"{site}/institutions")
+    page.fill("#i-q", "海淀 培训")
+    with page.expect_navigation():
+        page.locator("form[role=search] button[type=submit]").click()
+    link = page.locator(f"ul.results a[href='/institutions/{BEIJING}']")
+    assert link.count() == 1 and "海淀" in link.inner_text()
+    page.screenshot(path=str(shots / "site-institutions.png"), full_page=True)
+
+    with page.expect_navigation():
+        link.click()
+    assert page.url.endswith(f"/institutions/{BEIJING}")
+    assert page.locator("svg.seal").count() >= 1
+    assert BEIJING in page.locator("table.record").inner_text()
+    page.screenshot(path=str(shots / "site-institution.png"), full_page=True)
+
+
+@pytest.mark.system
+@pytest.mark.slow
+def test_two_of_three_query(
+    page_for: Callable[..., Any], first: tuple[bytes, dict[str, Any]], site: str, shots: Path
+) -> None:
+    _, rec = first
+    page = page_for()
+    page.goto(f"{site}/query")
+    page.fill("#q-number", rec["number"])
+    page.fill("#q-name", rec["name"])
+    with page.expect_navigation():
+        page.locator("form[action='/query'] button[type=submit]").click()
+    assert page.locator(".verdict-word").inner_text().strip() == "有效"
+    assert _masked(rec["name"]) in page.locator("table.record").inner_text()
+    page.screenshot(path=str(shots / "site-query.png"), full_page=True)
+
+    page.fill("#q-number", rec["number"])
+    page.fill("#q-name", "")
+    page.fill("#q-id", "")
+    with page.expect_navigation() as nav:
+        page.locator("form[action='/query'] button[type=submit]").click()
+    response = nav.value
+    assert response is not None and response.status == 400
+    assert "至少填写两项" in page.get_by_role("alert").inner_text()
+    assert page.locator(".verdict-word").count() == 0
