@@ -168,4 +168,95 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER deliveries_kept BEFORE DELETE ON deliveries
     BEGIN SELECT RAISE(ABORT, '交付记录不得删除 / delivery records are never deleted'); END;
     """,
+    # 3: the certificate lifecycle — lost-certificate proofs and their register, data returned by
+    #    the authority for correction, the paper blank-stock ledger, signed audit checkpoints
+    """
+    CREATE TRIGGER certificate_versions_kept BEFORE DELETE ON certificate_versions
+    BEGIN SELECT RAISE(ABORT, '证书历史版本不得删除 / superseded versions are never deleted'); END;
+    CREATE TRIGGER certificate_versions_fixed BEFORE UPDATE ON certificate_versions
+    BEGIN SELECT RAISE(ABORT, '证书历史版本不得更改 / superseded versions never change'); END;
+
+    -- 职业技能等级证书证明 (001_… 附件4): one register entry per proof document
+    CREATE TABLE proofs (
+        proof_number    TEXT PRIMARY KEY,
+        certificate_id  INTEGER NOT NULL REFERENCES certificates(id),
+        version         INTEGER NOT NULL,
+        applied_on      TEXT NOT NULL,
+        issued_on       TEXT NOT NULL,
+        pdf_sha256      TEXT,
+        file_name       TEXT,
+        created_at      TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX proofs_certificate ON proofs (certificate_id);
+    CREATE TABLE proof_counters (
+        institution_code TEXT NOT NULL,
+        year            INTEGER NOT NULL,
+        last_serial     INTEGER NOT NULL,
+        PRIMARY KEY (institution_code, year)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER proofs_kept BEFORE DELETE ON proofs
+    BEGIN SELECT RAISE(ABORT, '证明登记不得删除 / proof register entries are never deleted'); END;
+    CREATE TRIGGER proofs_sealed_once BEFORE UPDATE ON proofs
+    WHEN OLD.pdf_sha256 IS NOT NULL OR NEW.proof_number != OLD.proof_number OR NEW.certificate_id != OLD.certificate_id
+    BEGIN SELECT RAISE(ABORT, '证明登记一经签章不得更改 / a sealed proof entry never changes'); END;
+    CREATE TRIGGER proof_counters_only_up BEFORE UPDATE ON proof_counters
+    WHEN NEW.last_serial < OLD.last_serial
+    BEGIN SELECT RAISE(ABORT, '证明序号不得回退 / proof serials never go back'); END;
+
+    -- data the authority returned for correction (SPEC §4: 10/15/20 working days to resubmit)
+    CREATE TABLE report_returns (
+        certificate_id  INTEGER NOT NULL REFERENCES certificates(id),
+        returned_on     TEXT NOT NULL,
+        reason          TEXT NOT NULL,
+        resubmitted_on  TEXT,
+        PRIMARY KEY (certificate_id, returned_on)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER report_returns_kept BEFORE DELETE ON report_returns
+    BEGIN SELECT RAISE(ABORT, '退回记录不得删除 / return records are never deleted'); END;
+
+    -- paper blanks (001_… 第五-七条, 002_… 第十八条): receipts of blank stock and every sheet's fate
+    CREATE TABLE blank_receipts (
+        id              INTEGER PRIMARY KEY,
+        institution_code TEXT NOT NULL REFERENCES institutions(code),
+        received_on     TEXT NOT NULL,
+        first_serial    TEXT NOT NULL,
+        last_serial     TEXT NOT NULL,
+        count           INTEGER NOT NULL CHECK (count > 0),
+        source          TEXT NOT NULL,
+        note            TEXT NOT NULL DEFAULT '',
+        created_at      TEXT NOT NULL
+    );
+    CREATE TABLE blank_sheets (
+        serial          TEXT PRIMARY KEY,
+        institution_code TEXT NOT NULL REFERENCES institutions(code),
+        receipt_id      INTEGER NOT NULL REFERENCES blank_receipts(id),
+        state           TEXT NOT NULL DEFAULT 'in_stock'
+                        CHECK (state IN ('in_stock', 'printed', 'spoiled', 'destroyed')),
+        certificate_id  INTEGER REFERENCES certificates(id),
+        changed_on      TEXT,
+        reason          TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX blank_sheets_state ON blank_sheets (institution_code, state, serial);
+    CREATE INDEX blank_sheets_certificate ON blank_sheets (certificate_id) WHERE certificate_id IS NOT NULL;
+    CREATE TRIGGER blank_receipts_kept BEFORE DELETE ON blank_receipts
+    BEGIN SELECT RAISE(ABORT, '空白证书入库记录不得删除 / blank-stock receipts are never deleted'); END;
+    CREATE TRIGGER blank_sheets_kept BEFORE DELETE ON blank_sheets
+    BEGIN SELECT RAISE(ABORT, '空白证书台账不得删除 / blank-sheet records are never deleted'); END;
+    CREATE TRIGGER blank_sheets_one_way BEFORE UPDATE ON blank_sheets
+    WHEN OLD.state != 'in_stock' AND NOT (OLD.state = 'spoiled' AND NEW.state = 'destroyed')
+    BEGIN SELECT RAISE(ABORT, '空白证书状态只能前进 / a blank sheet only moves forward'); END;
+
+    -- signed checkpoints of the audit log's Merkle tree (RFC 6962), one per publish
+    CREATE TABLE checkpoints (
+        size            INTEGER PRIMARY KEY,
+        root            TEXT NOT NULL,
+        signed_at       TEXT NOT NULL,
+        public_key      TEXT NOT NULL,
+        signature       TEXT NOT NULL
+    );
+    CREATE TRIGGER checkpoints_kept BEFORE DELETE ON checkpoints
+    BEGIN SELECT RAISE(ABORT, '审计检查点不得删除 / checkpoints are never deleted'); END;
+    CREATE TRIGGER checkpoints_fixed BEFORE UPDATE ON checkpoints
+    BEGIN SELECT RAISE(ABORT, '审计检查点不得更改 / checkpoints never change'); END;
+    """,
 )

@@ -10,7 +10,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["GENESIS", "AuditEntry", "AuditMixin"]
+__all__ = [
+    "GENESIS",
+    "AuditEntry",
+    "AuditMixin",
+    "AuditReport",
+    "AuditTreeMixin",
+    "StoredCheckpoint",
+    "certificate_event_seqs",
+    "signature_ok",
+]
 
 GENESIS = "0" * 64
 _CHUNK = 2000
@@ -129,3 +138,145 @@ class AuditMixin:
             "SELECT DISTINCT entity_key FROM audit WHERE seq > ? AND entity = 'certificate'", (after_seq,)
         )
         return {int(r[0]) for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    size: int
+    root: str
+    signed_at: str
+    public_key: str  # Ed25519, base64
+    signature: str  # over merkle.Checkpoint(size, root, signed_at).body(), base64
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """What ``skillcert audit verify`` found: ``ok``, the entries and root, and each problem."""
+
+    entries: int
+    root: str
+    checkpoints: int
+    problems: tuple[tuple[str, str], ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "root": self.root,
+            "checkpoints": self.checkpoints,
+            "problems": [{"zh": zh, "en": en} for zh, en in self.problems],
+        }
+
+
+class AuditTreeMixin:
+    """The Merkle tree over the audit log, signed checkpoints, and the full verification."""
+
+    _conn: sqlite3.Connection
+    _write: Any
+    verify_audit_chain: Any
+
+    def audit_tree(self, size: int | None = None) -> Any:
+        """The RFC 6962 tree of the first ``size`` entries (all by default): a ``merkle.MerkleTree``."""
+        from .merkle import MerkleTree
+
+        return MerkleTree.from_audit_hashes(self.audit_hashes(upto=size))
+
+    def audit_hashes(self, *, after: int = 0, upto: int | None = None) -> Iterator[str]:
+        """The chain hashes of entries ``after < seq <= upto``, in order (the Merkle leaves' data)."""
+        rows = self._conn.execute(
+            "SELECT hash FROM audit WHERE seq > ? AND seq <= ? ORDER BY seq",
+            (after, upto if upto is not None else 2**62),
+        )
+        for r in rows:
+            yield str(r[0])
+
+    def add_checkpoint(self, cp: StoredCheckpoint) -> None:
+        with self._write() as cur:
+            cur.execute(
+                "INSERT OR IGNORE INTO checkpoints VALUES (?,?,?,?,?)",
+                (cp.size, cp.root, cp.signed_at, cp.public_key, cp.signature),
+            )
+
+    def event_seqs(self, certificate_id: int | None = None) -> dict[int, list[int]]:
+        return certificate_event_seqs(self._conn, certificate_id)
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        return [StoredCheckpoint(*r) for r in self._conn.execute("SELECT * FROM checkpoints ORDER BY size")]
+
+    def checkpoint(self, size: int) -> StoredCheckpoint:
+        from .errors import NotFound
+
+        row = self._conn.execute("SELECT * FROM checkpoints WHERE size = ?", (size,)).fetchone()
+        if row is None:
+            raise NotFound(f"没有大小为 {size} 的检查点", f"no checkpoint of size {size}")
+        return StoredCheckpoint(*row)
+
+    def verify_audit(self) -> AuditReport:
+        """Recompute everything from the store: the hash chain, the Merkle root at every signed
+        checkpoint (and each signature), and the tables replayed from the log."""
+        from ._replay import replay_differences
+        from .merkle import Checkpoint, tree_root
+
+        problems: list[tuple[str, str]] = []
+        broken = self.verify_audit_chain()
+        if broken is not None:
+            problems.append(
+                (
+                    f"审计日志第 {broken} 条记录被改动（哈希链断开）",
+                    f"audit entry #{broken} was altered (the hash chain breaks there)",
+                )
+            )
+        tree = self.audit_tree()
+        cps = self.checkpoints()
+        for cp in cps:
+            if cp.size > tree.size:
+                problems.append(
+                    (
+                        f"检查点记录了 {cp.size} 条，日志只剩 {tree.size} 条",
+                        f"checkpoint of size {cp.size}, but the log has {tree.size}",
+                    )
+                )
+                continue
+            if tree_root(tree, cp.size).hex() != cp.root:
+                problems.append(
+                    (
+                        f"前 {cp.size} 条记录的 Merkle 根与已签名检查点不符：历史被改写",
+                        f"the Merkle root of the first {cp.size} entries differs from the signed checkpoint: history was rewritten",
+                    )
+                )
+            if not signature_ok(cp, Checkpoint(cp.size, cp.root, cp.signed_at).body()):
+                problems.append((f"检查点 {cp.size} 的签名无效", f"the signature of checkpoint {cp.size} is not valid"))
+        for diff in replay_differences(self._conn):
+            problems.append(diff.describe())
+            break  # the first inconsistency is what to look at; the rest usually follows from it
+        return AuditReport(tree.size, tree.root().hex(), len(cps), tuple(problems))
+
+
+def signature_ok(cp: StoredCheckpoint, body: bytes) -> bool:
+    import base64
+
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        Ed25519PublicKey.from_public_bytes(base64.b64decode(cp.public_key)).verify(base64.b64decode(cp.signature), body)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def certificate_event_seqs(conn: sqlite3.Connection, certificate_id: int | None = None) -> dict[int, list[int]]:
+    """Audit sequence numbers per certificate (one scan, or one certificate's)."""
+    sql = "SELECT entity_key, seq FROM audit WHERE entity = 'certificate'"
+    out: dict[int, list[int]] = {}
+    if certificate_id is not None:
+        rows = conn.execute(sql + " AND entity_key = ? ORDER BY seq", (str(certificate_id),))
+    else:
+        rows = conn.execute(sql + " ORDER BY seq")
+    for key, seq in rows:
+        out.setdefault(int(key), []).append(int(seq))
+    return out

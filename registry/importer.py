@@ -2,7 +2,8 @@
 
 A real import is all-or-nothing: rows stream into one transaction, and any bad row rolls
 the whole batch back, so a failed import writes nothing and burns no number. ``dry_run``
-reports every bad row without touching the registry.
+reports every bad row without touching the registry. A competition committee's results
+(``003_…`` 四) are accepted only within the competition's calendar year.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .errors import ImportRejected, Problem, SkillcertError
+from .errors import ImportRejected, Problem, RuleViolation, SkillcertError
 from .fields import FIELD_LINE_UNITS, clean_value, is_no_job, wrap_units
 from .ids import check_id
 from .models import Institution, ResultRow
@@ -282,6 +283,23 @@ class _Validator:
         return []
 
 
+def _institution_problems(inst: Institution, today: date) -> list[Problem]:
+    """What refuses the whole batch because of the institution itself, whatever its rows say."""
+    comp = inst.competition
+    if comp is not None and not comp.covers(today):
+        # 003_… 四: the candidates' data is submitted within the competition's calendar year, 逾期不再办理
+        return [
+            Problem(
+                zh=f"竞赛“{comp.name}”的取证人员信息须于竞赛所处自然年 {comp.year} 年内提交（今天是 {today}），"
+                "逾期不再办理",
+                en=f"results of the competition {comp.name!r} are accepted only within its calendar year "
+                f"{comp.year} (today is {today})",
+                field="竞赛年度 competition year",
+            )
+        ]
+    return []
+
+
 def import_results(
     reg: Registry,
     path: Path,
@@ -305,6 +323,7 @@ def import_results(
             f"同一文件已作为第 {batch} 批导入", f"this same file was already imported as batch {batch}"
         )
     validator = _Validator(reg, inst, _PhotoCache(photos_dir or path.parent), today)
+    inst_problems = _institution_problems(inst, today)
     header_problems: list[Problem] = []
     ignored: list[str] = []
     counter = [0]
@@ -354,7 +373,7 @@ def import_results(
     if dry_run:
         for _ in rows():
             pass
-        problems = tuple(header_problems + validator.problems)
+        problems = tuple(inst_problems + header_problems + validator.problems)
         return ImportReport(
             path.name,
             institution_code,
@@ -364,6 +383,12 @@ def import_results(
             tuple(ignored),
             dry_run=True,
             by_level=validator.by_level,
+        )
+    if inst_problems:  # like a cancelled institution: the batch is refused before anything is written
+        raise RuleViolation(
+            f"机构 {institution_code} 现在不能导入结果",
+            f"institution {institution_code} cannot import results now",
+            problems=inst_problems,
         )
     batch_id, count = reg.add_batch(
         institution_code, source_name=path.name, source_sha256=table.sha256, rows=checked(), actor=actor

@@ -10,9 +10,13 @@ from .numbers import InstitutionCode, parse_institution_code
 from .tables import LEVELS, Variant
 
 __all__ = [
+    "COMPETITION_SEAL_BOTTOM",
+    "COMPETITION_SEAL_TEXT",
     "CertStatus",
     "Certificate",
+    "CompetitionFiling",
     "Institution",
+    "InstitutionKind",
     "InstitutionStatus",
     "ResultRow",
     "ScopeItem",
@@ -25,6 +29,16 @@ class Style(StrEnum):
     STYLE1 = "style1"  # reference style (一): filed with the province, one seal
     STYLE2 = "style2"  # reference style (二): filed with the Ministry, two seals
     GUANGDONG = "guangdong"  # Guangdong technical-school landscape style
+
+
+class InstitutionKind(StrEnum):
+    EVALUATION = "evaluation"  # an evaluation institution (评价机构), SPEC §6
+    COMPETITION = "competition"  # a competition organising committee (竞赛组委会), 003_… 三
+
+
+# 003_… 三: competition certificates carry 北京市职业技能鉴定管理中心竞赛专用章
+COMPETITION_SEAL_TEXT = "北京市职业技能鉴定管理中心"  # along the upper arc
+COMPETITION_SEAL_BOTTOM = "竞赛专用章"  # the line at the bottom
 
 
 class InstitutionStatus(StrEnum):
@@ -57,8 +71,26 @@ class ScopeItem:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CompetitionFiling:
+    """A competition committee's filing receipt 职业技能竞赛备案回执 (``003_…`` 附件1, 六(三))."""
+
+    name: str  # 竞赛名称
+    organiser: str  # 竞赛主办单位
+    level: str  # 竞赛级别, e.g. 市级决赛 (003_… 一: municipal finals)
+    contact: str  # 联系人
+    year: int  # the calendar year the competition is held in (竞赛活动所处自然年, 003_… 四)
+    receipt_number: str  # 编号
+    receipt_date: date  # the date 北京市职业技能鉴定管理中心 signed the receipt
+    submitted_on: date | None = None  # "年 月 日你单位提交的竞赛备案登记材料"
+
+    def covers(self, day: date) -> bool:
+        """Is ``day`` inside the competition's calendar year (the only time certificates are issued)?"""
+        return day.year == self.year
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Institution:
-    """An evaluation institution and its filing (机构备案, SPEC §6)."""
+    """An evaluation institution (or a competition committee, ``003_…``) and its filing (机构备案, SPEC §6)."""
 
     code: str  # positions 1-13 of its certificate numbers
     name_zh: str
@@ -75,11 +107,15 @@ class Institution:
     status_date: date | None = None
     merged_into: str | None = None
     one_modification_only: bool = False  # Guangdong: one modification request per certificate
+    kind: InstitutionKind = InstitutionKind.EVALUATION
+    competition: CompetitionFiling | None = None  # the receipt, for kind "competition" only
     _scope_index: dict[tuple[str, str], frozenset[int]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
 
     def __post_init__(self) -> None:
+        if (self.kind == InstitutionKind.COMPETITION) != (self.competition is not None):
+            raise ValueError("a competition committee, and only one, carries its competition filing receipt")
         index: dict[tuple[str, str], frozenset[int]] = {}
         for item in self.scope:
             key = (item.occupation, item.job)

@@ -3,6 +3,9 @@
 Columns are the data fields of ``004_…`` 第七条 / ``000_…`` 第十二条 with the code tables of
 ``000_…`` 附件4 (ID type codes, level 1-5, dates as YYYY-MM-DD), followed by each record's
 reporting deadline, cut-off and status as of a given day.
+
+:func:`report_status` is the reporting dashboard per institution: what is due, overdue, past
+the cut-off, reported, and returned for correction (see :func:`registry.deadlines.institution_status`).
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .deadlines import deadlines_for
+from .deadlines import DUE_SOON_WORKDAYS, InstitutionReportStatus, deadlines_for, institution_status
 from .errors import SkillcertError
 from .models import Certificate, Institution
 from .store import Registry
 from .workdays import WorkdayCalendar
 
-__all__ = ["REPORT_COLUMNS", "ReportSummary", "export_report"]
+__all__ = ["REPORT_COLUMNS", "ReportStatus", "ReportSummary", "export_report", "report_status"]
 
 REPORT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("姓名", "name"),
@@ -148,3 +151,41 @@ def export_report(
         tmp.unlink(missing_ok=True)
         raise
     return summary
+
+
+@dataclass(frozen=True, slots=True)
+class ReportStatus:
+    """The reporting dashboard as of a day: one entry per institution, by code."""
+
+    as_of: date
+    institutions: tuple[InstitutionReportStatus, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "due_soon_workdays": DUE_SOON_WORKDAYS,
+            "institutions": [i.as_dict() for i in self.institutions],
+        }
+
+
+def report_status(
+    reg: Registry, *, as_of: date, calendar: WorkdayCalendar, institution_code: str | None = None
+) -> ReportStatus:
+    """Every institution's (or one institution's) reporting status as of ``as_of``.
+
+    Judges the registry's current records (reported, returned, resubmitted) against the day.
+    """
+    insts = [reg.institution(institution_code)] if institution_code is not None else reg.institutions()
+    return ReportStatus(
+        as_of,
+        tuple(
+            institution_status(
+                inst,
+                reg.certificates(institution_code=inst.code),
+                reg.open_returns(inst.code),
+                as_of=as_of,
+                calendar=calendar,
+            )
+            for inst in insts
+        ),
+    )

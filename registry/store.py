@@ -17,10 +17,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from ._blanks_store import BlanksMixin
 from ._institutions_store import InstitutionsMixin
+from ._lifecycle_store import LifecycleMixin
+from ._returns_store import ReturnsMixin
 from ._schema import MIGRATIONS
 from ._seals_store import SealsMixin
-from .audit import _CHUNK, AuditEntry, AuditMixin, _AuditWriter
+from .audit import _CHUNK, AuditEntry, AuditMixin, AuditTreeMixin, _AuditWriter
 from .errors import NotFound, RegistryError, RuleViolation
 from .models import Certificate, CertStatus, InstitutionStatus, ResultRow
 from .numbers import format_number
@@ -75,7 +78,7 @@ def cert_data(c: Certificate) -> dict[str, Any]:
     }
 
 
-class Registry(InstitutionsMixin, SealsMixin, AuditMixin):
+class Registry(InstitutionsMixin, SealsMixin, AuditMixin, AuditTreeMixin, LifecycleMixin, ReturnsMixin, BlanksMixin):
     """The registry database. Open with :meth:`create` or :meth:`open`; close when done."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, clock: Callable[[], datetime]) -> None:
@@ -308,7 +311,8 @@ class Registry(InstitutionsMixin, SealsMixin, AuditMixin):
         Takes the given ``ids`` (all must be pending and of this institution) or the oldest
         pending ones (up to ``limit``). Serials continue per institution, year and level in
         one transaction: two processes issuing at once queue for the lock and never share,
-        skip or reuse a serial.
+        skip or reuse a serial. A competition committee (``003_…``) issues only within its
+        competition's calendar year; a refused date writes nothing and burns no serial.
         """
         with self._write() as cur:
             inst_row = cur.execute(
@@ -321,12 +325,28 @@ class Registry(InstitutionsMixin, SealsMixin, AuditMixin):
                     f"机构 {institution_code} 已{inst_row[0]}，不能发证",
                     f"institution {institution_code} is {inst_row[0]} and cannot issue",
                 )
-            filing_date = date.fromisoformat(json.loads(inst_row[1])["filing_date"])
+            filing = json.loads(inst_row[1])
+            filing_date = date.fromisoformat(filing["filing_date"])
             if issue_date < filing_date:
                 raise RuleViolation(
                     f"发证日期 {issue_date} 早于机构备案日期 {filing_date}",
                     f"issue date {issue_date} is before the institution's filing date {filing_date}",
                 )
+            competition = filing.get("competition") if filing.get("kind") == "competition" else None
+            if competition:  # 003_… 四、七(二): only within the competition's calendar year, never after
+                comp_year, receipt_date = int(competition["year"]), date.fromisoformat(competition["receipt_date"])
+                if issue_date.year != comp_year:
+                    raise RuleViolation(
+                        f"发证日期 {issue_date} 不在竞赛“{competition['name']}”所处自然年 {comp_year} 年内："
+                        "竞赛证书只在竞赛年度内核发，逾期不再办理",
+                        f"issue date {issue_date} is outside the competition year {comp_year} of "
+                        f"{competition['name']!r}: competition certificates are issued only within that calendar year",
+                    )
+                if issue_date < receipt_date:
+                    raise RuleViolation(
+                        f"发证日期 {issue_date} 早于竞赛备案回执日期 {receipt_date}",
+                        f"issue date {issue_date} is before the competition filing receipt's date {receipt_date}",
+                    )
             if ids is None:
                 sql = "SELECT id, level FROM certificates WHERE institution_code = ? AND status = 'pending' ORDER BY id"
                 params: tuple[Any, ...] = (institution_code,)
@@ -461,7 +481,17 @@ class Registry(InstitutionsMixin, SealsMixin, AuditMixin):
         """Logical revocation (SPEC §4): the row stays, its status becomes revoked, the reason is kept."""
         self._set_status(number, CertStatus.REVOKED, reason=reason, on=on, actor=actor, action="revoke")
 
-    def _set_status(self, number: str, status: CertStatus, *, reason: str, on: date, actor: str, action: str) -> None:
+    def _set_status(
+        self,
+        number: str,
+        status: CertStatus,
+        *,
+        reason: str,
+        on: date,
+        actor: str,
+        action: str,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         if not reason.strip():
             raise RuleViolation("必须写明原因", "a reason is required")
         with self._write() as cur:
@@ -482,7 +512,7 @@ class Registry(InstitutionsMixin, SealsMixin, AuditMixin):
                 "certificate",
                 str(row[0]),
                 {"status": row[1]},
-                {"status": status.value, "on": on, "reason": reason},
+                {"status": status.value, "on": on, "reason": reason, **(extra or {})},
             )
             audit.flush()
 

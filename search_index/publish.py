@@ -88,6 +88,9 @@ def _region(code: str) -> tuple[str, str]:
 def institution_public(reg: Registry, inst: Institution) -> dict[str, Any]:
     d = institution_to_dict(inst)
     d.pop("one_modification_only", None)
+    competition = d.get("competition")
+    if isinstance(competition, dict):  # a competition receipt's contact person is not public
+        d["competition"] = {k: v for k, v in competition.items() if k != "contact"}
     d["region_name"], d["region_name_en"] = _region(inst.code)
     d["signers"] = [
         {"seal_kind": i.seal_kind, "fingerprint": i.fingerprint, "not_after": i.not_after, "retired_at": i.retired_at}
@@ -96,7 +99,16 @@ def institution_public(reg: Registry, inst: Institution) -> dict[str, Any]:
     return d
 
 
-def _doc(c: Certificate, inst: Institution, pdfs: list[str], signers: list[str], status: tuple[str, str] | None) -> str:
+def _doc(
+    c: Certificate,
+    inst: Institution,
+    pdfs: list[str],
+    signers: list[str],
+    status: tuple[str, str] | None,
+    replaced_on: str | None = None,
+    proofs: list[str] | None = None,
+    audit_seqs: list[int] | None = None,
+) -> str:
     lv = LEVELS[c.level]
     return json.dumps(
         {
@@ -120,14 +132,20 @@ def _doc(c: Certificate, inst: Institution, pdfs: list[str], signers: list[str],
             "status_reason": status[1] if status else None,
             "version": c.version,
             "pdf_sha256": pdfs,
+            "proof_sha256": proofs or [],
+            "replaced_on": replaced_on,
             "signer_fingerprints": signers,
+            "audit_seqs": audit_seqs or [],
         },
         ensure_ascii=False,
         sort_keys=True,
     )
 
 
-def _rows(reg: Registry, secret: bytes, certs: Iterable[Certificate]) -> Iterator[tuple[int, str, list[bytes]]]:
+def _rows(
+    reg: Registry, secret: bytes, certs: Iterable[Certificate], seqs: dict[int, list[int]] | None = None
+) -> Iterator[tuple[int, str, list[bytes]]]:
+    """Keys and masked record per certificate; ``seqs`` (audit entries per certificate) saves a query each."""
     insts: dict[str, tuple[Institution, list[str]]] = {}
     for c in certs:
         if c.number is None or c.qr_token is None:
@@ -144,7 +162,11 @@ def _rows(reg: Registry, secret: bytes, certs: Iterable[Certificate]) -> Iterato
             qr_key(secret, c.number, c.qr_token),
         ]
         event = reg.status_event(c.id) if c.status.value != "valid" else None
-        yield c.id, _doc(c, inst, pdfs, signers, event), keys
+        version_event = reg.version_event(c.id) if c.version > 1 else None
+        proofs = [p.pdf_sha256 for p in reg.proofs(c.id) if p.pdf_sha256]
+        events = seqs.get(c.id, []) if seqs is not None else reg.event_seqs(c.id).get(c.id, [])
+        replaced_on = version_event[1] if version_event else None
+        yield c.id, _doc(c, inst, pdfs, signers, event, replaced_on, proofs, events), keys
 
 
 def _write_certs(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, list[bytes]]], *, replace: bool) -> int:
@@ -189,7 +211,10 @@ _DECOY = json.dumps(
         "status_reason": None,
         "version": 0,
         "pdf_sha256": ["0" * 64],
+        "proof_sha256": [],
+        "replaced_on": None,
         "signer_fingerprints": ["0" * 64],
+        "audit_seqs": [0, 0, 0],
     },
     sort_keys=True,
 )
@@ -231,6 +256,47 @@ def _write_downloads(path: Path, source: Path, certs: Iterable[Certificate]) -> 
         return n
     finally:
         conn.close()
+
+
+def _leaf_of(reg: Registry, seq: int) -> bytes:
+    from registry.merkle import audit_leaf
+
+    return next((audit_leaf(h) for h in reg.audit_hashes(after=seq - 1, upto=seq)), b"")
+
+
+def _checkpoint(reg: Registry, key: Any, folder: Path, size: int, now: datetime) -> dict[str, Any]:
+    """Sign the audit log's Merkle root at ``size`` entries and store the tree's levels in ``folder``.
+
+    An existing ``folder`` (the snapshot being updated) holds the tree of an earlier size: only
+    the new entries are hashed in, since complete subtrees never change.
+    """
+    from cryptography.hazmat.primitives import serialization
+
+    from registry.audit import StoredCheckpoint
+    from registry.merkle import Checkpoint, FileNodes, MerkleTree, audit_leaf, write_levels
+
+    tree = MerkleTree()
+    if (folder / "L00.bin").exists():
+        with FileNodes(folder) as old:
+            tree = MerkleTree.from_levels(old.levels())
+    if tree.size and (tree.size > size or tree.node(0, tree.size - 1) != _leaf_of(reg, tree.size)):
+        tree = MerkleTree()  # not a prefix of this registry's log (a stale or foreign folder): rebuild
+    tree.extend(audit_leaf(h) for h in reg.audit_hashes(after=tree.size, upto=size))
+    write_levels(tree, folder)
+    cp = Checkpoint.of(tree, at=now.isoformat(timespec="seconds"))
+    pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    stored = StoredCheckpoint(
+        cp.size, cp.root, cp.at, base64.b64encode(pub).decode(), base64.b64encode(key.sign(cp.body())).decode()
+    )
+    reg.add_checkpoint(stored)
+    return {
+        "log": "skillcert-audit/1",
+        "size": cp.size,
+        "root": cp.root,
+        "at": cp.at,
+        "public_key": stored.public_key,
+        "signature": stored.signature,
+    }
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -291,8 +357,10 @@ def publish(
             dump(institutions, target / "institutions.json.new")
             os.replace(target / "institutions.json.new", target / "institutions.json")
             (target / "directory.current").write_text(tmp_dir.name)
+        checkpoint = _checkpoint(reg, key, target / "audit", head_seq, now)
         manifest = {
             **old,
+            "checkpoint": checkpoint,
             "audit_seq": head_seq,
             "audit_head": head_hash,
             "certificates": count,
@@ -325,7 +393,7 @@ def publish(
     conn.execute("PRAGMA cache_size=-262144")
     conn.executescript(_SCHEMA)
     conn.execute("BEGIN")
-    n = _write_certs(conn, _rows(reg, secret, reg.certificates()), replace=False)
+    n = _write_certs(conn, _rows(reg, secret, reg.certificates(), reg.event_seqs()), replace=False)
     conn.execute("INSERT INTO records VALUES (0, ?)", (_DECOY,))  # what a miss reads (see reader._lookup)
     conn.execute("COMMIT")
     conn.execute("PRAGMA journal_mode=WAL")  # readers and incremental publishes use WAL from here on
@@ -346,6 +414,7 @@ def publish(
         "retired_codes": [c for c, _, _ in reg.retired_codes()],
         "audit_seq": head_seq,
         "audit_head": head_hash,
+        "checkpoint": _checkpoint(reg, key, building / "audit", head_seq, now),
         "build_seconds": round(time.perf_counter() - started, 3),
     }
     _write_json(building / "manifest.json", _sign(manifest, key))

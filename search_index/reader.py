@@ -164,6 +164,47 @@ class Snapshot:
             conn.close()
         return view, (bytes(row[0]) if row else None)
 
+    # -- the audit log's signed checkpoint and proofs ------------------------------------------
+    def checkpoint(self) -> dict[str, Any] | None:
+        """The signed Merkle checkpoint of the registry's audit log this snapshot was published at."""
+        self._fresh()
+        cp = self.manifest.get("checkpoint")
+        return dict(cp) if isinstance(cp, dict) else None
+
+    def audit_inclusion(self, number: str, token: str) -> dict[str, Any] | None:
+        """Inclusion proofs (RFC 6962) of the certificate's audit entries in the checkpoint's tree.
+
+        Needs the QR pair (number + token), like the landing page. Only leaf hashes and proof
+        hashes are given: the entries themselves stay with the registry.
+        """
+        from registry.merkle import FileNodes, inclusion_proof
+
+        view = self.lookup_by_qr(number, token)
+        cp = self.checkpoint()
+        if view is None or cp is None or self._opened is None:
+            return None
+        size = int(cp["size"])
+        entries = []
+        with FileNodes(self._opened / "audit") as nodes:
+            for seq in view.doc.get("audit_seqs", []):
+                if 1 <= seq <= size:
+                    proof = inclusion_proof(nodes, seq - 1, size)
+                    entries.append(
+                        {"seq": seq, "leaf": nodes.node(0, seq - 1).hex(), "proof": [h.hex() for h in proof]}
+                    )
+        return {"checkpoint": cp, "entries": entries}
+
+    def audit_consistency(self, old_size: int) -> dict[str, Any] | None:
+        """A consistency proof (RFC 6962) from an earlier tree size to this snapshot's checkpoint."""
+        from registry.merkle import FileNodes, consistency_proof
+
+        cp = self.checkpoint()
+        if cp is None or self._opened is None or not 0 <= old_size <= int(cp["size"]):
+            return None
+        with FileNodes(self._opened / "audit") as nodes:
+            proof = consistency_proof(nodes, old_size, int(cp["size"]))
+        return {"old_size": old_size, "checkpoint": cp, "proof": [h.hex() for h in proof]}
+
     # -- institutions ----------------------------------------------------------------------
     def search_institutions(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
         self._fresh()

@@ -45,6 +45,8 @@ class IssueOptions:
     # holder downloads: each PDF encrypted under a fresh download code into ``downloads_dir``,
     # the code printed on the holder's notice ``out_dir/notices/<number>.txt`` (None: no downloads)
     downloads_dir: Path | None = None
+    # paper: print each certificate's blank-sheet serial (drawn from the ledger, 001_… 第六条) as its No.
+    paper: bool = False
 
 
 @dataclass(slots=True)
@@ -99,10 +101,16 @@ def _package(number: str, pdf: bytes) -> tuple[str, bytes]:
     return code, encrypt_pdf(pdf, code, number=number)
 
 
-def _produce(job: tuple[Certificate, Institution, bytes, Style | None]) -> Produced:
-    record, inst, photo, style = job
+Job = tuple[Certificate, Institution, bytes, Style | None, date | None, str | None]
+
+
+def _produce(job: Job) -> Produced:
+    record, inst, photo, style, replaced_on, serial = job
     t0 = time.perf_counter()
-    rendered = _WORKER["renderer"].render(record, inst, photo=photo, kind=DocumentKind.CERTIFICATE, style=style)
+    kind = DocumentKind.REPLACEMENT if replaced_on else DocumentKind.CERTIFICATE
+    rendered = _WORKER["renderer"].render(
+        record, inst, photo=photo, kind=kind, style=style, replacement_date=replaced_on, serial_no=serial
+    )
     t1 = time.perf_counter()
     boxes = [SealBoxSpec(b.kind, b.page, b.rect_pt) for b in rendered.seal_boxes]
     sealed = _WORKER["sealer"].seal(rendered.pdf, boxes)
@@ -113,11 +121,38 @@ def _produce(job: tuple[Certificate, Institution, bytes, Style | None]) -> Produ
 
 # --- main side -------------------------------------------------------------------------------
 def _jobs(
-    reg: Registry, inst: Institution, ids: list[int], style: Style | None
-) -> Iterator[tuple[Certificate, Institution, bytes, Style | None]]:
+    reg: Registry, inst: Institution, ids: list[int], style: Style | None, serials: dict[int, str]
+) -> Iterator[Job]:
+    """One render job per certificate: a reissued one (补发) renders as a replacement with its date."""
     for cid in ids:
         c = reg.certificate_by_id(cid)
-        yield c, inst, reg.photo(c.photo_sha256), style
+        replaced_on = reg.replacement_date(cid) if c.version > 1 else None
+        yield c, inst, reg.photo(c.photo_sha256), style, replaced_on, serials.get(cid)
+
+
+def _paper_serials(reg: Registry, code: str, ids: list[int], on: date, actor: str) -> dict[int, str]:
+    """The blank sheet each certificate prints on: its sheet if it has one for this version, else
+    one drawn now — all in one transaction, so short stock refuses the batch before anything renders."""
+    latest: dict[int, tuple[str, date | None]] = {}
+    for sheet in reg.blank_sheets(code, state="printed"):
+        if sheet.certificate_id is not None:
+            latest[sheet.certificate_id] = (sheet.serial, sheet.changed_on)  # serials ascend: the last is newest
+    out: dict[int, str] = {}
+    first, again = [], []
+    for cid in ids:
+        have = latest.get(cid)
+        replaced_on = reg.replacement_date(cid)
+        if have is None:
+            first.append(cid)
+        elif replaced_on is not None and (have[1] is None or have[1] < replaced_on):
+            again.append(cid)  # a replacement prints on a new sheet
+        else:
+            out[cid] = have[0]
+    if first:
+        out.update(reg.draw_blanks(code, first, on=on, actor=actor))
+    if again:
+        out.update(reg.draw_blanks(code, again, on=on, actor=actor, replacement=True))
+    return out
 
 
 def issue_batch(
@@ -192,11 +227,12 @@ def issue_batch(
         if progress:
             progress(1)
 
+    serials = _paper_serials(reg, inst.code, todo, opts.issue_date, actor) if opts.paper and todo else {}
     if todo:
         if opts.workers <= 1:
             _init_worker(render_settings, specs, seal_options, opts.downloads_dir is not None)
             try:
-                for job in _jobs(reg, inst, todo, opts.style):
+                for job in _jobs(reg, inst, todo, opts.style, serials):
                     deliver(*_produce(job))
             finally:
                 _WORKER.pop("renderer").close()
@@ -210,7 +246,7 @@ def issue_batch(
                 initializer=_init_worker,
                 initargs=(render_settings, specs, seal_options, opts.downloads_dir is not None),
             ) as pool:
-                for result in pool.map(_produce, _jobs(reg, inst, todo, opts.style), chunksize=4):
+                for result in pool.map(_produce, _jobs(reg, inst, todo, opts.style, serials), chunksize=4):
                     deliver(*result)
     summary.seconds = time.perf_counter() - started
     return summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,11 +12,28 @@ from typing import Any
 from registry import Registry
 from registry._seals_store import IdentityRecord
 from registry.errors import SkillcertError
-from sign import DemoPki, Pkcs11Identity, Pkcs12Identity, SealSubject, cert_fingerprint, load_signer, make_demo_pki
+from sign import (
+    DemoPki,
+    Pkcs11Identity,
+    Pkcs12Identity,
+    PkiServer,
+    SealSubject,
+    cert_fingerprint,
+    load_signer,
+    make_demo_pki,
+)
 
 from .settings import Settings
 
-__all__ = ["DEMO_PASSWORD_ENV", "IdentitySpec", "file_identity", "identity_spec", "setup_demo_pki", "signers_for"]
+__all__ = [
+    "DEMO_PASSWORD_ENV",
+    "IdentitySpec",
+    "file_identity",
+    "identity_spec",
+    "seal_services",
+    "setup_demo_pki",
+    "signers_for",
+]
 
 DEMO_PASSWORD_ENV = "SKILLCERT_DEMO_P12_PASSWORD"
 DEMO_PASSWORD = b"skillcert-demo"
@@ -122,3 +140,17 @@ def setup_demo_pki(s: Settings, reg: Registry) -> DemoPki:
             actor=s.actor,
         )
     return pki
+
+
+def seal_services(s: Settings) -> AbstractContextManager[object]:
+    """The demo PKI's TSA/OCSP/CRL on 127.0.0.1 while sealing, when the settings use the demo PKI.
+
+    Production settings name their own TSA; then nothing is started.
+    """
+    pki_dir = s.home / "pki"
+    if not (pki_dir / "certomancer.yml").is_file():
+        return nullcontext()
+    pki = DemoPki.at(pki_dir, password=DEMO_PASSWORD)
+    if s.tsa_url is None or not s.tsa_url.startswith(pki.url):
+        return nullcontext()
+    return PkiServer(pki)

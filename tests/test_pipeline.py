@@ -241,3 +241,41 @@ def test_sign_existing_pdfs(home: Settings, tmp_path: Path) -> None:
         catch_exceptions=False,
     )
     assert json.loads(same_dir.stdout)["counts"]["failed"] == 1 and (src / "doc0.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_issue_on_paper_draws_blank_serials(home: Settings, tmp_path: Path) -> None:
+    """``issue --paper``: each certificate prints the serial of the blank sheet it is drawn on."""
+    import pypdfium2 as pdfium
+
+    from registry.errors import RuleViolation
+
+    out = tmp_path / "out"
+    opts = IssueOptions(
+        institution_code=GD, out_dir=out, issue_date=date(2026, 11, 20), level=PadesLevel.B_B, paper=True
+    )
+    with Registry.open(home.registry_path) as reg:
+        reg.receive_blanks(
+            GD,
+            first_serial="GD2026000001",
+            last_serial="GD2026000010",
+            on=date(2026, 11, 2),
+            source="省职业技能鉴定中心",
+            actor="t",
+        )
+        with pytest.raises(RuleViolation):  # 12 certificates, 10 sheets: refused before anything renders
+            issue_batch(reg, opts, render_settings=home.render_settings(), actor="t")
+        assert not list(out.glob("*.pdf")) and reg.blank_stock(GD)["in_stock"] == 10
+        reg.receive_blanks(
+            GD,
+            first_serial="GD2026000011",
+            last_serial="GD2026000020",
+            on=date(2026, 11, 3),
+            source="省职业技能鉴定中心",
+            actor="t",
+        )
+        summary = issue_batch(reg, opts, render_settings=home.render_settings(), actor="t")
+        assert summary.delivered == 12 and reg.blank_stock(GD)["printed"] == 12
+        printed = {s.certificate_number: s.serial for s in reg.blank_sheets(GD, state="printed")}
+    for path in sorted(out.glob("*.pdf")):
+        text = pdfium.PdfDocument(path.read_bytes())[0].get_textpage().get_text_range()
+        assert printed[path.stem] in text, path.name

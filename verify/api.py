@@ -151,6 +151,32 @@ def routes(site: Site) -> list[Route]:
     async def snapshot(request: Request) -> Response:
         return _json(site.snapshot.manifest)
 
+    async def checkpoint(request: Request) -> Response:
+        cp = site.snapshot.checkpoint()
+        if cp is None:
+            return problem(404, "no_checkpoint", "此快照没有审计检查点", "this snapshot carries no audit checkpoint")
+        return _json(cp)
+
+    async def audit_proof(request: Request) -> Response:
+        retry = site.limits.qr.take(site.client(request))
+        if retry:
+            return _limited(retry)
+        found = site.snapshot.audit_inclusion(request.query_params.get("number", ""), request.query_params.get("t", ""))
+        if found is None:
+            return problem(
+                404, "not_found", "没有找到（需要证书编号和二维码令牌）", "not found (give the number and the QR token)"
+            )
+        return _json(found)
+
+    async def consistency(request: Request) -> Response:
+        raw = request.query_params.get("old", "")
+        if not raw.isdigit():
+            return problem(400, "bad_request", "old 应为非负整数", "old must be a non-negative integer")
+        found = site.snapshot.audit_consistency(int(raw))
+        if found is None:
+            return problem(404, "not_found", "没有该大小的日志前缀", "no log prefix of that size")
+        return _json(found)
+
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document())
 
@@ -162,5 +188,8 @@ def routes(site: Site) -> list[Route]:
         Route("/institutions", institutions),
         Route("/institutions/{code}", institution),
         Route("/snapshot", snapshot),
+        Route("/audit/checkpoint", checkpoint),
+        Route("/audit/proof", audit_proof),
+        Route("/audit/consistency", consistency),
         Route("/openapi.json", openapi),
     ]

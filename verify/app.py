@@ -51,25 +51,39 @@ def _lang(request: Request) -> str:
     return "en" if request.cookies.get("lang") == "en" else "zh"
 
 
-def _relative(url: Any) -> str:
-    return f"{url.path}?{url.query}" if url.query else str(url.path)
+def _switch_url(request: Request, lang: str) -> str:
+    """The same page in the other language (relative; cheaper than rebuilding the URL object)."""
+    query = "&".join(
+        p
+        for p in request.scope.get("query_string", b"").decode("latin-1").split("&")
+        if p and not p.startswith("lang=")
+    )
+    return f"{request.scope['path']}?{query + '&' if query else ''}lang={lang}"
 
 
 class Pages:
     def __init__(self, site: Site) -> None:
         self.site = site
-        env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "svg"]))
+        env = Environment(
+            loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "svg"]), auto_reload=False
+        )
         self.templates = Jinja2Templates(env=env)
+        # what every page of one language shares, made once
+        self._lang_ctx = {
+            lang: {
+                "lang": lang,
+                "t": translator(lang),
+                "verdict_text": {v.value: VERDICT_TEXT[v][1 if lang == "en" else 0] for v in Verdict},
+                "level_names": {lv.code: lv.en if lang == "en" else lv.zh for lv in LEVELS.values()},
+            }
+            for lang in ("zh", "en")
+        }
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         lang = _lang(request)
-        other = "en" if lang == "zh" else "zh"
         ctx = {
-            "lang": lang,
-            "t": translator(lang),
-            "switch_url": _relative(request.url.include_query_params(lang=other)),
-            "verdict_text": {v.value: VERDICT_TEXT[v][1 if lang == "en" else 0] for v in Verdict},
-            "level_names": {lv.code: lv.en if lang == "en" else lv.zh for lv in LEVELS.values()},
+            **self._lang_ctx[lang],
+            "switch_url": _switch_url(request, "en" if lang == "zh" else "zh"),
             "manifest": self.site.snapshot.manifest,
             **context,
         }

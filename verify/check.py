@@ -214,20 +214,44 @@ def judge(data: bytes, record: dict[str, Any] | None, seal: SealStatus, snapshot
         return CheckReport(bottom, tuple(checks), seal, institution_code=code)
     doc = view.doc
     checks.append(_c("registered", Outcome.PASS, "证书已登记", "the certificate is registered"))
-    wrong = _record_match(record, doc)
-    checks.append(
-        _c("record_match", Outcome.PASS, "PDF 中的数据与登记一致", "the data in the PDF matches the register")
-        if not wrong
-        else _c(
-            "record_match",
-            Outcome.FAIL,
-            f"PDF 中的数据与登记不一致：{'、'.join(wrong)}",
-            f"the data in the PDF differs from the register: {', '.join(wrong)}",
-        )
-    )
     sha = hashlib.sha256(data).hexdigest()
     older = int(record.get("version") or 1) < int(doc.get("version") or 1)
-    if sha in doc.get("pdf_sha256", []):
+    if older:  # an earlier version's data may differ (a correction): it must be a file that was delivered
+        delivered = sha in doc.get("pdf_sha256", []) or sha in doc.get("proof_sha256", [])
+        checks.append(
+            _c("record_match", Outcome.PASS, "与较早交付的版本一致", "matches an earlier delivered version")
+            if delivered
+            else _c(
+                "record_match",
+                Outcome.FAIL,
+                "旧版本数据，且不是交付过的文件",
+                "data of an earlier version, and not a file that was delivered",
+            )
+        )
+    else:
+        wrong = _record_match(record, doc)
+        checks.append(
+            _c("record_match", Outcome.PASS, "PDF 中的数据与登记一致", "the data in the PDF matches the register")
+            if not wrong
+            else _c(
+                "record_match",
+                Outcome.FAIL,
+                f"PDF 中的数据与登记不一致：{'、'.join(wrong)}",
+                f"the data in the PDF differs from the register: {', '.join(wrong)}",
+            )
+        )
+    if record.get("kind") == "proof":
+        checks.append(
+            _c("delivered_copy", Outcome.PASS, "与登记的证明文件逐字节一致", "byte-identical to the registered proof")
+            if sha in doc.get("proof_sha256", [])
+            else _c(
+                "delivered_copy",
+                Outcome.FAIL,
+                "不是登记簿中出具的证明文件",
+                "not a proof document from the institution's register",
+            )
+        )
+    elif sha in doc.get("pdf_sha256", []):
         latest = doc["pdf_sha256"][-1] == sha
         checks.append(
             _c("delivered_copy", Outcome.PASS, "与签发交付的文件逐字节一致", "byte-identical to the delivered file")

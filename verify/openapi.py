@@ -244,6 +244,69 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": {"description": "filing", "content": _json("Institution")}, **_problems(404)},
                 }
             },
+            "/api/v1/audit/checkpoint": {
+                "get": {
+                    "summary": "The signed Merkle checkpoint (RFC 6962 tree head) of the registry's audit log",
+                    "responses": {
+                        "200": {"description": "checkpoint", "content": _json("Checkpoint")},
+                        **_problems(404),
+                    },
+                }
+            },
+            "/api/v1/audit/proof": {
+                "get": {
+                    "summary": "Inclusion proofs of a certificate's audit entries (needs the QR pair)",
+                    "parameters": [
+                        {"name": "number", "in": "query", "required": True, "schema": _S},
+                        {"name": "t", "in": "query", "required": True, "schema": _S},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "proofs",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["checkpoint", "entries"],
+                                        "properties": {
+                                            "checkpoint": {"$ref": "#/components/schemas/Checkpoint"},
+                                            "entries": {"type": "array", "items": {"type": "object"}},
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        **_problems(404, 429),
+                    },
+                }
+            },
+            "/api/v1/audit/consistency": {
+                "get": {
+                    "summary": "A consistency proof from an earlier log size to the current checkpoint",
+                    "parameters": [
+                        {"name": "old", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 0}}
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "proof",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["old_size", "checkpoint", "proof"],
+                                        "properties": {
+                                            "old_size": {"type": "integer"},
+                                            "checkpoint": {"$ref": "#/components/schemas/Checkpoint"},
+                                            "proof": {"type": "array", "items": _S},
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        **_problems(400, 404),
+                    },
+                }
+            },
             "/api/v1/snapshot": {
                 "get": {
                     "summary": "The signed manifest of the snapshot being served",
@@ -264,6 +327,18 @@ def openapi_document() -> dict[str, Any]:
                 "CertificateResult": _CERT_RESULT,
                 "CheckResult": _CHECK_RESULT,
                 "Institution": _INSTITUTION,
+                "Checkpoint": {
+                    "type": "object",
+                    "required": ["log", "size", "root", "at", "public_key", "signature"],
+                    "properties": {
+                        "log": _S,
+                        "size": {"type": "integer"},
+                        "root": _S,
+                        "at": _S,
+                        "public_key": _S,
+                        "signature": _S,
+                    },
+                },
             }
         },
     }

@@ -6,6 +6,8 @@ import click
 
 from .. import __version__
 from . import (
+    audit,
+    blanks,
     demo,
     idcheck,
     identitycmd,
@@ -13,6 +15,7 @@ from . import (
     init,
     institution,
     issuecmd,
+    lifecycle,
     number,
     pkicmd,
     publishcmd,
@@ -51,6 +54,15 @@ for _cmd in (
     publishcmd.publish_cmd,
     serve.serve_cmd,
     demo.demo,
+    audit.audit,
+    blanks.blanks,
+    lifecycle.correct_cmd,
+    lifecycle.revoke_cmd,
+    lifecycle.suspend_cmd,
+    lifecycle.unsuspend_cmd,
+    lifecycle.reissue_cmd,
+    lifecycle.proof_cmd,
+    lifecycle.history_cmd,
 ):
     cli.add_command(_cmd)
 

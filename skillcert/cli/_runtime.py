@@ -27,6 +27,7 @@ EXIT_CODES = {
     6: "登记库不可用 registry unavailable",
     7: "导入被拒绝，未写入 import rejected, nothing written",
     8: "工作日历未覆盖 calendar not covered",
+    14: "审计核验未通过 audit verification failed",
 }
 
 

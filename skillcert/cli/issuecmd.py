@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import click
 from registry.models import Style
 from sign import PadesLevel
 
-from ..pipeline import IssueOptions, default_workers, issue_batch
+from ..lifecycle_job import issue_options
+from ..pipeline import default_workers, issue_batch
+from ..seals import seal_services
 from ._runtime import emit, errors_mapped, open_registry, settings
 
 
@@ -23,6 +26,9 @@ from ._runtime import emit, errors_mapped, open_registry, settings
 @click.option("--workers", type=int, default=None, help="并行进程数（默认每核一个）/ processes (default: one per core)")
 @click.option("--date", "issue_date", type=click.DateTime(["%Y-%m-%d"]), help="发证日期（默认今天）/ issue date")
 @click.option("--no-notices", is_flag=True, help="不生成持证人下载码与通知 / no holder download codes and notices")
+@click.option(
+    "--paper", is_flag=True, help="从空白证书台账领用纸张并印其编号 / print on blank sheets drawn from the ledger"
+)
 @click.option("--json", "as_json", is_flag=True)
 def issue_cmd(
     code: str,
@@ -32,26 +38,32 @@ def issue_cmd(
     workers: int | None,
     issue_date: datetime | None,
     no_notices: bool,
+    paper: bool,
     as_json: bool,
 ) -> None:
     """编号、生成、签章、写出证书 PDF；中断后重跑即可续完 / number, render, seal, write; rerun to resume."""
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
         pending = reg.counts().get("pending", 0) + sum(1 for _ in reg.undelivered_ids(code))
-        opts = IssueOptions(
-            institution_code=code,
-            out_dir=out,
-            issue_date=issue_date.date() if issue_date else date.today(),
-            level=PadesLevel(level or s.seal_level),
-            workers=workers or default_workers(),
+        opts = replace(
+            issue_options(
+                s,
+                code,
+                out,
+                issue_date=issue_date.date() if issue_date else date.today(),
+                workers=workers or default_workers(),
+                level=level,
+                notices=not no_notices,
+            ),
             style=Style(style) if style else None,
-            tsa_url=s.tsa_url,
-            trust_roots=s.trust_roots,
-            downloads_dir=None if no_notices else s.home / "downloads",
+            paper=paper,
         )
-        with click.progressbar(
-            length=pending, label="签发 issuing", file=sys.stderr, show_pos=True, show_eta=True
-        ) as bar:
+        with (
+            click.progressbar(
+                length=pending, label="签发 issuing", file=sys.stderr, show_pos=True, show_eta=True
+            ) as bar,
+            seal_services(s),
+        ):
             summary = issue_batch(reg, opts, render_settings=s.render_settings(), actor=s.actor, progress=bar.update)
     d = summary.as_dict()
     emit(

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from registry import export_report
+from registry import ReportStatus, export_report, report_status
+from registry.deadlines import DUE_SOON_WORKDAYS, InstitutionReportStatus
 
 from ._runtime import emit, errors_mapped, open_registry, settings
 
@@ -77,3 +78,112 @@ def export(
     if mark_reported:
         lines.append(f"  已记录上报 marked reported: {marked}")
     emit({**summary.as_dict(), "as_of": day.isoformat(), "marked_reported": marked}, as_json, "\n".join(lines))
+
+
+def _first(numbers: list[str], n: int = 10) -> str:
+    return ", ".join(numbers[:n]) + (" …" if len(numbers) > n else "")
+
+
+def _institution_text(st: InstitutionReportStatus) -> list[str]:
+    c, first = st.counts(), st.soonest()
+
+    def row(count: int, when: date | None, label: str) -> str:
+        return f"  {count:>6}  {when.isoformat() if when else '—':<10}  {label}"
+
+    months = st.cutoff_months
+    lines = [
+        f"{st.code}  {st.name_zh}  [{st.variant.label_zh} {st.variant.value}]",
+        f"  规则 rules: {st.report_rule_zh} / {st.report_rule_en}",
+        f"              退回后{st.resubmit_workdays}个工作日内更正重报 / "
+        f"resubmit returned data within {st.resubmit_workdays} working days",
+        f"              发证起逾期{months}个月不予受理 / not accepted more than {months} months after issue",
+        f"  {'数量':>4}  {'最早期限':<6}  类别",
+        f"  {'count':>6}  {'earliest':<10}  category",
+        row(c["due"], first["due"], "待上报 not reported yet, in time"),
+        row(
+            c["due_soon"],
+            first["due"] if c["due_soon"] else None,
+            f"  其中{DUE_SOON_WORKDAYS}个工作日内到期 of which due within {DUE_SOON_WORKDAYS} working days",
+        ),
+        row(c["overdue"], first["overdue"], "已逾期 overdue"),
+        row(c["past_cutoff"], first["past_cutoff"], f"超过受理期限 past the {months}-month cut-off (not accepted)"),
+        row(c["reported"], None, "已上报 reported"),
+        row(c["returned"], first["returned"], "退回待重报 returned for correction, awaiting resubmission"),
+        row(c["returned_late"], first["returned_late"], "退回超期未重报 returned, resubmission window passed"),
+    ]
+    for label, items in (
+        (
+            f"{DUE_SOON_WORKDAYS}个工作日内到期 due soon",
+            [f"{i.number} ({i.report_by})" for i in st.due_soon],
+        ),
+        ("已逾期 overdue", [i.number for i in st.overdue]),
+        ("超过受理期限 past cut-off", [i.number for i in st.past_cutoff]),
+        ("退回待重报 returned", [f"{i.number} ({i.resubmit_by})" for i in st.returned]),
+        ("退回超期 resubmission late", [f"{i.number} ({i.resubmit_by})" for i in st.returned_late]),
+    ):
+        if items:
+            lines.append(f"  {label}: {_first(items)}")
+    return lines
+
+
+def status_text(status: ReportStatus) -> str:
+    """The dashboard for people: one block per institution."""
+    lines = [f"上报状态 reporting status — 截至 as of {status.as_of.isoformat()}"]
+    if not status.institutions:
+        lines.append("（无机构 no institutions）")
+    for st in status.institutions:
+        lines.append("")
+        lines.extend(_institution_text(st))
+    return "\n".join(lines)
+
+
+@report.command("status")
+@click.option("--institution", "code", help="只看该机构 / one institution only")
+@click.option("--as-of", type=_DATE, help="按此日计算期限（默认今天）/ judge deadlines as of this day")
+@click.option("--json", "as_json", is_flag=True)
+def status_cmd(code: str | None, as_of: datetime | None, as_json: bool) -> None:
+    """上报状态：待上报、逾期、退回待重报 / reporting status: due, overdue, returned for correction."""
+    s = settings()
+    day = _d(as_of) or date.today()
+    with errors_mapped(as_json), open_registry(s) as reg:
+        status = report_status(reg, as_of=day, calendar=s.calendar(), institution_code=code)
+    emit(status.as_dict(), as_json, status_text(status))
+
+
+@report.command("returned")
+@click.argument("numbers", nargs=-1, required=True)
+@click.option("--on", "on", type=_DATE, required=True, help="收到退回通知的日期 / day the return was notified")
+@click.option("--reason", required=True, help="退回原因 / why the authority returned the data")
+@click.option("--json", "as_json", is_flag=True)
+def returned_cmd(numbers: tuple[str, ...], on: datetime, reason: str, as_json: bool) -> None:
+    """记录数据被退回更正 / record that reported data was returned for correction."""
+    s = settings()
+    with errors_mapped(as_json), open_registry(s) as reg:
+        done = reg.mark_returned(numbers, on=on.date(), reason=reason, actor=s.actor)
+    emit(
+        {"returned": [r.number for r in done], "returned_on": on.date().isoformat(), "reason": reason},
+        as_json,
+        f"已记录退回 recorded as returned: {len(done)} 条 records, {on.date().isoformat()}（{reason}）\n"
+        "  重报期限见 resubmission deadlines: skillcert report status",
+    )
+
+
+@report.command("resubmitted")
+@click.argument("numbers", nargs=-1, required=True)
+@click.option("--on", "on", type=_DATE, required=True, help="重新上报的日期 / day the corrected data was resubmitted")
+@click.option("--json", "as_json", is_flag=True)
+def resubmitted_cmd(numbers: tuple[str, ...], on: datetime, as_json: bool) -> None:
+    """记录更正后已重新上报 / record that corrected data was resubmitted."""
+    s = settings()
+    with errors_mapped(as_json), open_registry(s) as reg:
+        done = reg.mark_resubmitted(numbers, on=on.date(), actor=s.actor)
+    emit(
+        {
+            "resubmitted": [
+                {"number": r.number, "returned_on": r.returned_on.isoformat(), "reason": r.reason} for r in done
+            ],
+            "resubmitted_on": on.date().isoformat(),
+        },
+        as_json,
+        f"已记录重新上报 recorded as resubmitted: {len(done)} 条 records, {on.date().isoformat()}",
+    )

@@ -1,0 +1,440 @@
+"""The registry's part for the life of a certificate after issue (SPEC §4): corrections,
+suspension, reissue (补发) and lost-certificate proofs (证明). Mixed into ``Registry``.
+
+Every change keeps the old data readable: the superseded version goes to
+``certificate_versions`` and the audit entry records before and after, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from .errors import NotFound, Problem, RuleViolation
+from .fields import FIELD_LINE_UNITS, clean_value, wrap_units
+from .ids import check_id
+from .models import Certificate, CertStatus, Institution
+
+__all__ = ["Correction", "CorrectionField", "LifecycleMixin", "Proof", "check_photo"]
+
+MIN_PHOTO_PX = 200
+
+
+class CorrectionField(StrEnum):
+    """What a correction may change (000_… 第十七条, 004_… 第十四条): nothing else."""
+
+    NAME = "name"
+    ID_NUMBER = "id_number"
+    PHOTO = "photo_sha256"
+
+
+_LABEL = {
+    CorrectionField.NAME: ("姓名", "name"),
+    CorrectionField.ID_NUMBER: ("证件号码", "ID number"),
+    CorrectionField.PHOTO: ("照片", "photo"),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Correction:
+    certificate_id: int
+    number: str
+    field: CorrectionField
+    before: str
+    after: str
+    reason: str
+    approved_by: str
+    approval_ref: str
+    on: str
+    version: int  # the version the correction created
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Proof:
+    proof_number: str
+    certificate_id: int
+    version: int
+    applied_on: date
+    issued_on: date
+    pdf_sha256: str | None
+    file_name: str | None
+
+
+def check_photo(data: bytes) -> tuple[Problem, ...]:
+    """A replacement photo: JPEG or PNG, at least 200 px each way (as the import requires)."""
+    from PIL import Image, UnidentifiedImageError
+
+    field = "照片 photo"
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            fmt, (w, h) = im.format, im.size
+    except (UnidentifiedImageError, OSError):
+        return (Problem(zh="照片不是可读的图片", en="the photo is not a readable image", field=field),)
+    if fmt not in ("JPEG", "PNG"):
+        return (
+            Problem(
+                zh=f"照片应为 JPEG 或 PNG，实为 {fmt}", en=f"the photo must be JPEG or PNG, got {fmt}", field=field
+            ),
+        )
+    if min(w, h) < MIN_PHOTO_PX:
+        return (
+            Problem(
+                zh=f"照片只有 {w}×{h} 像素，至少需要 {MIN_PHOTO_PX} 像素",
+                en=f"the photo is only {w}×{h} px; at least {MIN_PHOTO_PX} px is needed",
+                field=field,
+            ),
+        )
+    return ()
+
+
+class LifecycleMixin:
+    _conn: sqlite3.Connection
+    _write: Callable[[], AbstractContextManager[sqlite3.Cursor]]
+    _now: Callable[[], str]
+    _audit: Callable[[sqlite3.Cursor, str, str], Any]
+    certificate: Callable[[str], Certificate]
+    certificate_by_id: Callable[[int], Certificate]
+    institution: Callable[[str], Institution]
+    _set_status: Callable[..., None]
+
+    # -- reading ---------------------------------------------------------------------------
+    def _events(self, certificate_id: int, *actions: str) -> Iterator[tuple[int, str, Any, Any]]:
+        rows = self._conn.execute(
+            "SELECT seq, action, before, after FROM audit WHERE entity = 'certificate' AND entity_key = ? ORDER BY seq",
+            (str(certificate_id),),
+        )
+        for seq, action, before, after in rows:
+            if not actions or action in actions:
+                yield seq, action, json.loads(before) if before else None, json.loads(after) if after else None
+
+    def corrections(self, certificate_id: int) -> list[Correction]:
+        """Every correction of the certificate, oldest first (the original values stay readable)."""
+        c = self.certificate_by_id(certificate_id)
+        out = []
+        for _, _, before, after in self._events(certificate_id, "correct"):
+            fld = CorrectionField(after["field"])
+            out.append(
+                Correction(
+                    certificate_id=certificate_id,
+                    number=str(c.number),
+                    field=fld,
+                    before=str(before[fld.value]),
+                    after=str(after[fld.value]),
+                    reason=str(after["reason"]),
+                    approved_by=str(after["approved_by"]),
+                    approval_ref=str(after.get("approval_ref") or ""),
+                    on=str(after["on"]),
+                    version=int(after["version"]),
+                )
+            )
+        return out
+
+    def version_history(self, certificate_id: int) -> list[dict[str, Any]]:
+        """The superseded versions' data, oldest first."""
+        rows = self._conn.execute(
+            "SELECT version, data, superseded_at FROM certificate_versions WHERE certificate_id = ? ORDER BY version",
+            (certificate_id,),
+        )
+        return [{"version": v, "superseded_at": at, **json.loads(d)} for v, d, at in rows]
+
+    def version_event(self, certificate_id: int) -> tuple[str, str] | None:
+        """(action, date) that made the current version — a correction or a reissue — if any."""
+        last = None
+        for _, action, _, after in self._events(certificate_id, "correct", "reissue"):
+            last = (action, str(after["on"]))
+        return last
+
+    def replacement_date(self, certificate_id: int) -> date | None:
+        """The replacement (补发) date, when the current version is a reissue."""
+        ev = self.version_event(certificate_id)
+        return date.fromisoformat(ev[1]) if ev and ev[0] == "reissue" else None
+
+    def proofs(self, certificate_id: int) -> list[Proof]:
+        rows = self._conn.execute(
+            "SELECT proof_number, certificate_id, version, applied_on, issued_on, pdf_sha256, file_name "
+            "FROM proofs WHERE certificate_id = ? ORDER BY proof_number",
+            (certificate_id,),
+        )
+        return [_proof(r) for r in rows]
+
+    def proof(self, proof_number: str) -> Proof:
+        row = self._conn.execute(
+            "SELECT proof_number, certificate_id, version, applied_on, issued_on, pdf_sha256, file_name "
+            "FROM proofs WHERE proof_number = ?",
+            (proof_number,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"证明 {proof_number} 不在登记簿中", f"proof {proof_number} is not in the register")
+        return _proof(row)
+
+    # -- changes ---------------------------------------------------------------------------
+    def _live(self, number: str, what: tuple[str, str]) -> Certificate:
+        c = self.certificate(number)
+        if c.status is CertStatus.REVOKED:
+            raise RuleViolation(
+                f"证书 {number} 已撤销，不能{what[0]}", f"certificate {number} is revoked and cannot be {what[1]}"
+            )
+        if c.status is CertStatus.SUSPENDED:
+            raise RuleViolation(
+                f"证书 {number} 暂停中，请先解除暂停再{what[0]}",
+                f"certificate {number} is suspended: lift the suspension before it can be {what[1]}",
+            )
+        if c.status is not CertStatus.VALID:
+            raise RuleViolation(f"证书 {number} 尚未签发", f"certificate {number} has not been issued")
+        return c
+
+    def _new_version(self, cur: sqlite3.Cursor, c: Certificate, now: str) -> int:
+        from .store import cert_data
+
+        cur.execute(
+            "INSERT INTO certificate_versions VALUES (?,?,?,?)",
+            (c.id, c.version, json.dumps(cert_data(c), ensure_ascii=False, sort_keys=True, default=str), now),
+        )
+        return c.version + 1
+
+    def correct(
+        self,
+        number: str,
+        *,
+        field: CorrectionField,
+        value: str | None = None,
+        photo: bytes | None = None,
+        reason: str,
+        approved_by: str,
+        approval_ref: str = "",
+        on: date,
+        actor: str,
+    ) -> Certificate:
+        """Correct the name, the ID number or the photo, as a new version of the same number.
+
+        Refused: any other field; both the name and the ID number over the certificate's life
+        (000_… 第十七条); a second correction where the institution allows one (Guangdong, 004_…
+        三(一)); a revoked or suspended certificate; no reason or approver.
+        """
+        c = self._live(number, ("更正", "corrected"))
+        if not reason.strip() or not approved_by.strip():
+            raise RuleViolation(
+                "更正须写明原因并经批准（原因、批准人）", "a correction needs a written reason and who approved it"
+            )
+        previous = self.corrections(c.id)
+        inst = self.institution(c.institution_code)
+        if inst.one_modification_only and previous:
+            raise RuleViolation(
+                f"证书 {number} 已修改过一次，本机构每张证书只能申请一次修改",
+                f"certificate {number} was already modified once; this institution allows one modification request",
+            )
+        done = {p.field for p in previous}
+        other = {CorrectionField.NAME: CorrectionField.ID_NUMBER, CorrectionField.ID_NUMBER: CorrectionField.NAME}
+        if field in other and other[field] in done:
+            raise RuleViolation(
+                f"证书 {number} 已更正过{_LABEL[other[field]][0]}，姓名和证件号码只能更正其中一项",
+                f"certificate {number} already had its {_LABEL[other[field]][1]} corrected: only one of name "
+                "and ID number may ever be corrected",
+            )
+        if field is CorrectionField.PHOTO:
+            if not photo:
+                raise RuleViolation("请提供新照片", "give the new photo")
+            problems = check_photo(photo)
+            if problems:
+                raise RuleViolation("新照片不符合要求", "the new photo is not acceptable", problems=problems)
+            new = hashlib.sha256(photo).hexdigest()
+        elif field is CorrectionField.NAME:
+            new, problems_l = clean_value(value or "", "姓名 name")
+            if not problems_l and wrap_units(new, FIELD_LINE_UNITS["name"]) is None:
+                problems_l.append(Problem(zh="姓名过长", en="the name is too long to print", field="姓名 name"))
+            if problems_l:
+                raise RuleViolation("新姓名不符合要求", "the new name is not acceptable", problems=problems_l)
+        else:
+            doc, problems_t = check_id(c.id_type, value or "", today=on)
+            if doc is None:
+                raise RuleViolation("新证件号码无效", "the new ID number is not valid", problems=problems_t)
+            new = doc.number
+        old = str(getattr(c, field.value))
+        if new == old:
+            raise RuleViolation(
+                f"新{_LABEL[field][0]}与原来相同", f"the new {_LABEL[field][1]} is the same as the current one"
+            )
+        with self._write() as cur:
+            now = self._now()
+            version = self._new_version(cur, c, now)
+            if photo is not None:
+                cur.execute("INSERT OR IGNORE INTO photos VALUES (?, ?)", (new, photo))
+            cur.execute(
+                f"UPDATE certificates SET {field.value} = ?, version = ?, updated_at = ? WHERE id = ?",
+                (new, version, now, c.id),
+            )
+            audit = self._audit(cur, now, actor)
+            audit.add(
+                "correct",
+                "certificate",
+                str(c.id),
+                {field.value: old, "version": c.version},
+                {
+                    "field": field.value,
+                    field.value: new,
+                    "version": version,
+                    "reason": reason,
+                    "approved_by": approved_by,
+                    "approval_ref": approval_ref,
+                    "on": on,
+                },
+            )
+            audit.flush()
+        return self.certificate_by_id(c.id)
+
+    def revoke_certificate(
+        self, number: str, *, reason: str, on: date, benefits_cancelled: bool, commitment_sha256: str | None, actor: str
+    ) -> None:
+        """Logical revocation (000_… 第十八条, 004_… 第十五条): only once the holder's
+        certificate-linked benefits were cancelled (the commitment letter, 004_… 附件5-2)."""
+        if not benefits_cancelled:
+            raise RuleViolation(
+                "撤销前须确认持证人相关待遇已取消（--benefits-cancelled-confirmed）",
+                "confirm first that the holder's certificate-linked benefits were cancelled "
+                "(--benefits-cancelled-confirmed)",
+            )
+        self._set_status(
+            number,
+            CertStatus.REVOKED,
+            reason=reason,
+            on=on,
+            actor=actor,
+            action="revoke",
+            extra={"benefits_cancelled": True, "commitment_sha256": commitment_sha256},
+        )
+
+    def suspend(self, number: str, *, reason: str, on: date, actor: str) -> None:
+        """Suspend suspicious data from query (004_… 第十七条)."""
+        c = self.certificate(number)
+        if c.status is not CertStatus.VALID:
+            raise RuleViolation(
+                f"证书 {number} 状态为 {c.status.value}，不能暂停", f"certificate {number} is {c.status.value}"
+            )
+        self._set_status(number, CertStatus.SUSPENDED, reason=reason, on=on, actor=actor, action="suspend")
+
+    def unsuspend(self, number: str, *, reason: str, on: date, actor: str) -> None:
+        c = self.certificate(number)
+        if c.status is not CertStatus.SUSPENDED:
+            raise RuleViolation(f"证书 {number} 没有被暂停", f"certificate {number} is not suspended")
+        self._set_status(number, CertStatus.VALID, reason=reason, on=on, actor=actor, action="unsuspend")
+
+    def reissue(
+        self, number: str, *, applied_on: date, on: date, service_due: date, damaged_returned: bool, actor: str
+    ) -> Certificate:
+        """A replacement certificate (补发): the same number, a new version dated ``on``.
+
+        ``service_due`` is 5 working days after the application (001_… 第十三条); a returned
+        damaged original is logged.
+        """
+        c = self._live(number, ("补发", "reissued"))
+        if on < applied_on:
+            raise RuleViolation("补发日期早于申请日期", "the replacement date is before the application date")
+        with self._write() as cur:
+            now = self._now()
+            version = self._new_version(cur, c, now)
+            cur.execute("UPDATE certificates SET version = ?, updated_at = ? WHERE id = ?", (version, now, c.id))
+            audit = self._audit(cur, now, actor)
+            audit.add(
+                "reissue",
+                "certificate",
+                str(c.id),
+                {"version": c.version},
+                {
+                    "version": version,
+                    "on": on,
+                    "applied_on": applied_on,
+                    "service_due": service_due,
+                    "within_service_time": on <= service_due,
+                    "damaged_original_returned": damaged_returned,
+                },
+            )
+            audit.flush()
+        return self.certificate_by_id(c.id)
+
+    def add_proof(self, number: str, *, applied_on: date, on: date, service_due: date, actor: str) -> Proof:
+        """Register a lost-certificate proof (职业技能等级证书证明, 001_… 附件4) with its own number.
+
+        Proof numbers run per institution and year: ``<institution code>ZM<yy><serial 6>``.
+        """
+        c = self._live(number, ("出具证明", "given a proof"))
+        if on < applied_on:
+            raise RuleViolation("出具日期早于申请日期", "the proof date is before the application date")
+        with self._write() as cur:
+            now = self._now()
+            row = cur.execute(
+                "SELECT last_serial FROM proof_counters WHERE institution_code = ? AND year = ?",
+                (c.institution_code, on.year),
+            ).fetchone()
+            serial = (int(row[0]) if row else 0) + 1
+            if serial > 999_999:
+                raise RuleViolation(f"{on.year} 年证明序号已用尽", f"proof serials for {on.year} are exhausted")
+            cur.execute(
+                "INSERT INTO proof_counters VALUES (?,?,?) ON CONFLICT (institution_code, year) "
+                "DO UPDATE SET last_serial = excluded.last_serial",
+                (c.institution_code, on.year, serial),
+            )
+            proof_number = f"{c.institution_code}ZM{on.year % 100:02d}{serial:06d}"
+            cur.execute(
+                "INSERT INTO proofs VALUES (?,?,?,?,?,NULL,NULL,?)",
+                (proof_number, c.id, c.version, applied_on.isoformat(), on.isoformat(), now),
+            )
+            audit = self._audit(cur, now, actor)
+            audit.add(
+                "proof",
+                "certificate",
+                str(c.id),
+                None,
+                {
+                    "proof_number": proof_number,
+                    "version": c.version,
+                    "on": on,
+                    "applied_on": applied_on,
+                    "service_due": service_due,
+                    "within_service_time": on <= service_due,
+                },
+            )
+            audit.flush()
+        return self.proof(proof_number)
+
+    def record_proof_pdf(self, proof_number: str, *, pdf_sha256: str, file_name: str, actor: str) -> None:
+        """The sealed proof's SHA-256, once (what the site's upload check compares with)."""
+        p = self.proof(proof_number)
+        if p.pdf_sha256 is not None:
+            if p.pdf_sha256 == pdf_sha256:
+                return
+            raise RuleViolation(f"证明 {proof_number} 已签章交付", f"proof {proof_number} was already sealed")
+        with self._write() as cur:
+            now = self._now()
+            cur.execute(
+                "UPDATE proofs SET pdf_sha256 = ?, file_name = ? WHERE proof_number = ?",
+                (pdf_sha256, file_name, proof_number),
+            )
+            audit = self._audit(cur, now, actor)
+            audit.add(
+                "deliver_proof",
+                "certificate",
+                str(p.certificate_id),
+                None,
+                {"proof_number": proof_number, "pdf_sha256": pdf_sha256, "file": file_name},
+            )
+            audit.flush()
+
+
+def _proof(r: tuple[Any, ...]) -> Proof:
+    return Proof(
+        proof_number=r[0],
+        certificate_id=r[1],
+        version=r[2],
+        applied_on=date.fromisoformat(r[3]),
+        issued_on=date.fromisoformat(r[4]),
+        pdf_sha256=r[5],
+        file_name=r[6],
+    )

@@ -1,0 +1,166 @@
+"""Replaying the audit log: the registry's tables must be exactly what the log says.
+
+The log is hash-chained and its Merkle root is signed at each publish, so it cannot be changed
+unseen; replaying it rebuilds every certificate, delivery, proof, institution filing and signing
+identity and compares them with the tables. A row edited, inserted or deleted with plain SQL —
+bypassing the store — shows up as the first difference, named by table, key and field.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Inconsistency", "replay_differences"]
+
+_CERT_FIELDS = (
+    "institution_code",
+    "name",
+    "id_type",
+    "id_number",
+    "occupation",
+    "job",
+    "level",
+    "photo_sha256",
+    "work_unit",
+    "status",
+    "version",
+    "number",
+    "issue_date",
+    "reported_on",
+)
+_IMPORTED = ("name", "id_type", "id_number", "occupation", "job", "level", "photo_sha256", "work_unit")
+
+
+@dataclass(frozen=True, slots=True)
+class Inconsistency:
+    table: str
+    key: str
+    field: str
+    stored: Any
+    logged: Any
+    last_seq: int | None  # the last audit entry about this row
+
+    def describe(self) -> tuple[str, str]:
+        where = f"{self.table}[{self.key}].{self.field}"
+        seq = f"（最后一条相关审计记录 #{self.last_seq}）" if self.last_seq else "（审计日志中没有记录）"
+        seq_en = f" (last audit entry about it: #{self.last_seq})" if self.last_seq else " (not in the audit log)"
+        return (
+            f"{where}：登记库中为 {self.stored!r}，审计日志为 {self.logged!r}{seq}",
+            f"{where}: the store has {self.stored!r}, the audit log says {self.logged!r}{seq_en}",
+        )
+
+
+def _entries(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, str, Any, Any]]:
+    for seq, action, entity, key, before, after in conn.execute(
+        "SELECT seq, action, entity, entity_key, before, after FROM audit ORDER BY seq"
+    ):
+        yield seq, action, entity, key, json.loads(before) if before else None, json.loads(after) if after else None
+
+
+def replay_differences(conn: sqlite3.Connection) -> Iterator[Inconsistency]:
+    """Every difference between the tables and the replayed log, certificates first."""
+    batches: dict[str, str] = {}
+    certs: dict[int, dict[str, Any]] = {}
+    last: dict[tuple[str, str], int] = {}
+    deliveries: dict[tuple[int, int], str] = {}
+    proofs: dict[str, tuple[int, str | None]] = {}
+    filings: dict[str, dict[str, Any]] = {}
+    inst_status: dict[str, tuple[str, Any, Any]] = {}
+    identities: dict[str, str] = {}
+    for seq, action, entity, key, _before, after in _entries(conn):
+        last[(entity, key)] = seq
+        if entity == "batch" and action == "import":
+            batches[key] = after["institution_code"]
+        elif entity == "institution":
+            if action in ("file", "refile"):
+                filings[key] = after
+            elif action in ("cancel", "merge"):
+                inst_status[key] = (after["status"], after["on"], after.get("merged_into"))
+            elif action == "identity":
+                identities[after["identity"]] = after["fingerprint"]
+        elif entity == "certificate":
+            cid = int(key)
+            c = certs.get(cid)
+            if action == "import":
+                certs[cid] = {
+                    **{f: after[f] for f in _IMPORTED},
+                    "institution_code": batches.get(str(after["batch"])),
+                    "status": "pending",
+                    "version": 1,
+                    "number": None,
+                    "issue_date": None,
+                    "reported_on": None,
+                }
+                continue
+            if c is None:
+                continue  # reported below as a row the log does not know
+            if action == "issue":
+                c.update(number=after["number"], issue_date=after["issue_date"], status=after["status"])
+            elif action == "deliver":
+                deliveries[(cid, int(after["version"]))] = after["pdf_sha256"]
+            elif action == "correct":
+                c[after["field"]] = after[after["field"]]
+                c["version"] = after["version"]
+            elif action == "reissue":
+                c["version"] = after["version"]
+            elif action in ("revoke", "suspend", "unsuspend"):
+                c["status"] = after["status"]
+            elif action == "report":
+                c["reported_on"] = after["reported_on"]
+            elif action == "proof":
+                proofs[after["proof_number"]] = (cid, None)
+            elif action == "deliver_proof":
+                proofs[after["proof_number"]] = (cid, after["pdf_sha256"])
+    cols = ", ".join(_CERT_FIELDS)
+    seen: set[int] = set()
+    for row in conn.execute(f"SELECT id, {cols} FROM certificate_view ORDER BY id"):
+        cid, stored = int(row[0]), dict(zip(_CERT_FIELDS, row[1:], strict=True))
+        seen.add(cid)
+        logged = certs.get(cid)
+        ref = last.get(("certificate", str(cid)))
+        if logged is None:
+            yield Inconsistency("certificates", str(cid), "(row)", "present", "absent", None)
+            continue
+        for f in _CERT_FIELDS:
+            if stored[f] != logged[f]:
+                yield Inconsistency("certificates", stored["number"] or str(cid), f, stored[f], logged[f], ref)
+    for cid in sorted(set(certs) - seen):
+        yield Inconsistency("certificates", str(cid), "(row)", "absent", "present", last.get(("certificate", str(cid))))
+    stored_deliveries = {
+        (int(a), int(b)): c for a, b, c in conn.execute("SELECT certificate_id, version, pdf_sha256 FROM deliveries")
+    }
+    for k in sorted(set(stored_deliveries) | set(deliveries)):
+        if stored_deliveries.get(k) != deliveries.get(k):
+            yield Inconsistency(
+                "deliveries",
+                f"{k[0]}/v{k[1]}",
+                "pdf_sha256",
+                stored_deliveries.get(k),
+                deliveries.get(k),
+                last.get(("certificate", str(k[0]))),
+            )
+    stored_proofs = {
+        p: (int(c), s) for p, c, s in conn.execute("SELECT proof_number, certificate_id, pdf_sha256 FROM proofs")
+    }
+    for p in sorted(set(stored_proofs) | set(proofs)):
+        if stored_proofs.get(p) != proofs.get(p):
+            yield Inconsistency("proofs", p, "certificate_id/pdf_sha256", stored_proofs.get(p), proofs.get(p), None)
+    for code, filing, status, status_date, merged in conn.execute(
+        "SELECT code, filing, status, status_date, merged_into FROM institutions ORDER BY code"
+    ):
+        ref = last.get(("institution", code))
+        if code not in filings:
+            yield Inconsistency("institutions", code, "(row)", "present", "absent", None)
+            continue
+        if json.loads(filing) != filings[code]:
+            yield Inconsistency("institutions", code, "filing", "(edited)", "(as filed)", ref)
+        want = inst_status.get(code, ("active", None, None))
+        if (status, status_date, merged) != want:
+            yield Inconsistency("institutions", code, "status", (status, status_date, merged), want, ref)
+    for name, fp in conn.execute("SELECT name, fingerprint FROM identities ORDER BY name"):
+        if identities.get(name) != fp:
+            yield Inconsistency("identities", name, "fingerprint", fp, identities.get(name), None)

@@ -1,0 +1,156 @@
+"""The tamper-evident trail: verify the whole store, prove a certificate's entries, check that
+history was only appended between two signed checkpoints (RFC 6962 Merkle tree)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from registry.audit import StoredCheckpoint, signature_ok
+from registry.errors import SkillcertError
+from registry.merkle import Checkpoint, audit_leaf, verify_consistency, verify_inclusion
+
+from ._runtime import emit, errors_mapped, open_registry, settings
+
+AUDIT_FAILED = 14
+
+
+@click.group("audit")
+def audit() -> None:
+    """审计日志（防篡改）/ the tamper-evident audit trail."""
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True)
+def verify_cmd(as_json: bool) -> None:
+    """从登记库重新计算全部：哈希链、各检查点的 Merkle 根与签名、各表与日志重放一致
+    / recompute everything: the chain, each checkpoint's root and signature, the tables replayed."""
+    s = settings()
+    with errors_mapped(as_json), open_registry(s) as reg:
+        report = reg.verify_audit()
+    lines = [
+        f"审计日志 audit log: {report.entries} 条 entries, Merkle 根 root {report.root[:16]}…, "
+        f"{report.checkpoints} 个已签名检查点 signed checkpoints",
+        "✓ 一致 consistent" if report.ok else "✗ 不一致 INCONSISTENT",
+        *(f"  - {zh}\n    {en}" for zh, en in report.problems),
+    ]
+    emit(report.as_dict(), as_json, "\n".join(lines))
+    sys.exit(0 if report.ok else AUDIT_FAILED)
+
+
+@audit.command("prove")
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True)
+def prove_cmd(number: str, as_json: bool) -> None:
+    """证书各条审计记录在最新签名检查点中的包含证明 / inclusion proofs of a certificate's entries
+    in the latest signed checkpoint."""
+    s = settings()
+    with errors_mapped(as_json), open_registry(s) as reg:
+        cps = reg.checkpoints()
+        if not cps:
+            raise SkillcertError("还没有签名检查点：请先发布快照", "no signed checkpoint yet: publish a snapshot first")
+        cp = cps[-1]
+        c = reg.certificate(number)
+        tree = reg.audit_tree(cp.size)
+        entries: list[dict[str, Any]] = []
+        for e in reg.audit_entries(entity="certificate", key=str(c.id)):
+            if e.seq > cp.size:
+                continue
+            leaf = audit_leaf(e.hash)
+            proof = tree.inclusion_proof(e.seq - 1, cp.size)
+            ok = verify_inclusion(leaf, e.seq - 1, cp.size, proof, bytes.fromhex(cp.root))
+            entries.append(
+                {
+                    "seq": e.seq,
+                    "action": e.action,
+                    "leaf": leaf.hex(),
+                    "proof": [h.hex() for h in proof],
+                    "verified": ok,
+                }
+            )
+        signed = signature_ok(cp, Checkpoint(cp.size, cp.root, cp.signed_at).body())
+    good = signed and all(x["verified"] for x in entries)
+    emit(
+        {"number": number, "checkpoint": _cp_dict(cp), "signature_valid": signed, "entries": entries},
+        as_json,
+        "\n".join(
+            [
+                f"检查点 checkpoint: {cp.size} 条 entries, root {cp.root[:16]}…, {cp.signed_at}, "
+                f"签名 signature {'✓' if signed else '✗'}",
+                *(
+                    f"  {'✓' if x['verified'] else '✗'} #{x['seq']:<8} {x['action']:14} {len(x['proof'])} 个哈希 hashes"
+                    for x in entries
+                ),
+            ]
+        ),
+    )
+    sys.exit(0 if good else AUDIT_FAILED)
+
+
+def _cp_dict(cp: StoredCheckpoint) -> dict[str, Any]:
+    return {
+        "size": cp.size,
+        "root": cp.root,
+        "at": cp.signed_at,
+        "public_key": cp.public_key,
+        "signature": cp.signature,
+    }
+
+
+def _load_checkpoint(reg: Any, ref: str) -> StoredCheckpoint:
+    """A checkpoint by tree size (from the registry), or from a file: a snapshot's manifest.json or a checkpoint JSON."""
+    if ref.isdigit():
+        return reg.checkpoint(int(ref))  # type: ignore[no-any-return]
+    path = Path(ref)
+    if path.is_dir():
+        path = path / "manifest.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise SkillcertError(f"无法读取检查点 {ref}", f"cannot read the checkpoint {ref}: {e}") from e
+    d = data.get("checkpoint", data)
+    try:
+        return StoredCheckpoint(int(d["size"]), str(d["root"]), str(d["at"]), str(d["public_key"]), str(d["signature"]))
+    except (KeyError, TypeError, ValueError) as e:
+        raise SkillcertError(f"{ref} 不是检查点", f"{ref} is not a checkpoint") from e
+
+
+@audit.command("check-consistency")
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True)
+def check_consistency_cmd(old: str, new: str, as_json: bool) -> None:
+    """证明 OLD 检查点的日志是 NEW 的前缀（只追加、未改写）/ prove the log at OLD is a prefix of NEW.
+
+    OLD / NEW: a tree size of a checkpoint in the registry, a snapshot folder, or a checkpoint JSON file.
+    """
+    s = settings()
+    with errors_mapped(as_json), open_registry(s) as reg:
+        a, b = _load_checkpoint(reg, old), _load_checkpoint(reg, new)
+        if a.size > b.size:
+            a, b = b, a
+        signed = all(signature_ok(x, Checkpoint(x.size, x.root, x.signed_at).body()) for x in (a, b))
+        tree = reg.audit_tree(b.size)
+        proof = tree.consistency_proof(a.size, b.size) if tree.size >= b.size else []
+        ok = tree.size >= b.size and verify_consistency(
+            a.size, b.size, bytes.fromhex(a.root), bytes.fromhex(b.root), proof
+        )
+    good = ok and signed
+    emit(
+        {
+            "old": _cp_dict(a),
+            "new": _cp_dict(b),
+            "signatures_valid": signed,
+            "consistent": ok,
+            "proof": [h.hex() for h in proof],
+        },
+        as_json,
+        f"{a.size} → {b.size}: "
+        + ("✓ 只追加 append-only" if ok else "✗ 不一致：历史被改写 NOT consistent: history was rewritten")
+        + ("" if signed else "；检查点签名无效 / a checkpoint signature is not valid"),
+    )
+    sys.exit(0 if good else AUDIT_FAILED)

@@ -1,0 +1,90 @@
+"""After-issue work that produces sealed files: a corrected or reissued certificate is delivered
+again as a new version (through the issue pipeline), a lost-certificate proof is rendered,
+sealed and registered. The registry changes come first; the files follow and can be re-run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from registry import Registry
+from registry._lifecycle_store import Proof
+from render import DocumentKind, Renderer
+from sign import PadesLevel, SealBoxSpec, Sealer, SealOptions
+
+from .files import write_atomic
+from .pipeline import IssueOptions, IssueSummary, issue_batch
+from .seals import identity_spec, seal_services, signers_for
+from .settings import Settings
+
+__all__ = ["ProofResult", "deliver_again", "issue_options", "issue_proof"]
+
+
+def issue_options(
+    s: Settings,
+    code: str,
+    out: Path,
+    *,
+    issue_date: date,
+    workers: int = 1,
+    level: str | None = None,
+    notices: bool = True,
+) -> IssueOptions:
+    """The issue pipeline's options from the settings (seal level, TSA, trust roots, downloads)."""
+    return IssueOptions(
+        institution_code=code,
+        out_dir=out,
+        issue_date=issue_date,
+        level=PadesLevel(level or s.seal_level),
+        workers=workers,
+        tsa_url=s.tsa_url,
+        trust_roots=s.trust_roots,
+        downloads_dir=s.home / "downloads" if notices else None,
+    )
+
+
+def deliver_again(s: Settings, reg: Registry, code: str, out: Path, *, today: date) -> IssueSummary:
+    """Render and seal every certificate of ``code`` whose current version has no sealed PDF yet."""
+    with seal_services(s):
+        return issue_batch(
+            reg, issue_options(s, code, out, issue_date=today), render_settings=s.render_settings(), actor=s.actor
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProofResult:
+    proof: Proof
+    path: Path
+    sha256: str
+
+
+def issue_proof(
+    s: Settings, reg: Registry, number: str, *, applied_on: date, on: date, service_due: date, out: Path
+) -> ProofResult:
+    """Register a proof number, render the proof document (001_… 附件4), seal it, write it, record it."""
+    proof = reg.add_proof(number, applied_on=applied_on, on=on, service_due=service_due, actor=s.actor)
+    c = reg.certificate_by_id(proof.certificate_id)
+    inst = reg.institution(c.institution_code)
+    with Renderer(s.render_settings()) as r:
+        rendered = r.render(
+            c,
+            inst,
+            photo=reg.photo(c.photo_sha256),
+            kind=DocumentKind.PROOF,
+            proof_number=proof.proof_number,
+            proof_date=on,
+        )
+    specs = [identity_spec(i) for i in reg.identities(inst.code) if i.retired_at is None]
+    opts = SealOptions(level=PadesLevel(s.seal_level), tsa_url=s.tsa_url, trust_roots=s.trust_roots)
+    with seal_services(s):
+        sealed = Sealer(signers_for(specs), opts).seal(
+            rendered.pdf, [SealBoxSpec(b.kind, b.page, b.rect_pt) for b in rendered.seal_boxes]
+        )
+    path = out / f"{proof.proof_number}.pdf"
+    write_atomic(path, sealed)
+    sha = hashlib.sha256(sealed).hexdigest()
+    reg.record_proof_pdf(proof.proof_number, pdf_sha256=sha, file_name=path.name, actor=s.actor)
+    return ProofResult(reg.proof(proof.proof_number), path, sha)

@@ -1,0 +1,257 @@
+"""The life of a certificate after issue: corrections, suspension, revocation, reissue, proofs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from starlette.testclient import TestClient
+
+from registry import Registry
+from registry._lifecycle_store import CorrectionField
+from registry.errors import RuleViolation
+from render import read_record
+from skillcert.cli import cli
+from verify import RateLimit, SiteSettings, create_app
+
+from .conftest import DEMO_CODES, TODAY, DemoHome, add_pending
+from .factory import id_number, photo_bytes
+
+BJ, GD = DEMO_CODES["beijing"], DEMO_CODES["guangdong"]
+ON = date(2026, 3, 10)
+
+
+def _issued(reg: Registry, code: str = BJ, n: int = 3) -> list[str]:
+    add_pending(reg, n, code=code)
+    return [num for _, num in reg.issue_numbers(code, TODAY, actor="t")]
+
+
+def test_correct_name_keeps_the_original_readable(reg: Registry) -> None:
+    number = _issued(reg)[0]
+    before = reg.certificate(number)
+    after = reg.correct(
+        number,
+        field=CorrectionField.NAME,
+        value="王 小明",
+        reason="录入错误",
+        approved_by="市鉴定中心",
+        on=ON,
+        actor="t",
+    )
+    assert after.name == "王 小明" and after.version == 2 and after.number == number == before.number
+    history = reg.version_history(after.id)
+    assert history[0]["version"] == 1 and history[0]["name"] == before.name
+    (k,) = reg.corrections(after.id)
+    assert (k.field, k.before, k.after, k.approved_by) == (CorrectionField.NAME, before.name, "王 小明", "市鉴定中心")
+    assert reg.verify_audit_chain() is None
+
+
+def test_only_one_of_name_and_id_ever(reg: Registry) -> None:
+    number = _issued(reg)[0]
+    c = reg.certificate(number)
+    import random
+
+    new_id = id_number(random.Random(99))
+    reg.correct(
+        number, field=CorrectionField.ID_NUMBER, value=new_id.lower(), reason="r", approved_by="a", on=ON, actor="t"
+    )
+    assert reg.certificate(number).id_number == new_id
+    with pytest.raises(RuleViolation) as e:
+        reg.correct(number, field=CorrectionField.NAME, value="李四", reason="r", approved_by="a", on=ON, actor="t")
+    assert "只能更正其中一项" in e.value.diagnostics() and "only one of name and ID number" in e.value.diagnostics()
+    # the photo may still be corrected; the ID may be corrected again
+    reg.correct(
+        number, field=CorrectionField.PHOTO, photo=photo_bytes(5), reason="r", approved_by="a", on=ON, actor="t"
+    )
+    assert reg.certificate(number).version == 3 and reg.certificate(number).name == c.name
+
+
+def test_correction_refusals(reg: Registry) -> None:
+    a, b, _ = _issued(reg)
+    kw: dict[str, Any] = {"reason": "r", "approved_by": "a", "on": ON, "actor": "t"}
+    with pytest.raises(RuleViolation):  # a bad ID number (check character)
+        reg.correct(a, field=CorrectionField.ID_NUMBER, value="110105194912310021", **kw)
+    with pytest.raises(RuleViolation):  # a tiny photo
+        reg.correct(a, field=CorrectionField.PHOTO, photo=photo_bytes(1, size=(100, 120)), **kw)
+    with pytest.raises(RuleViolation):  # no reason
+        reg.correct(a, field=CorrectionField.NAME, value="李四", reason=" ", approved_by="a", on=ON, actor="t")
+    with pytest.raises(RuleViolation):  # unchanged
+        reg.correct(a, field=CorrectionField.NAME, value=reg.certificate(a).name, **kw)
+    reg.revoke_certificate(b, reason="虚假", on=ON, benefits_cancelled=True, commitment_sha256=None, actor="t")
+    with pytest.raises(RuleViolation) as e:
+        reg.correct(b, field=CorrectionField.NAME, value="李四", **kw)
+    assert "已撤销" in e.value.diagnostics()
+    assert reg.certificate(a).version == 1  # nothing was written by the refusals
+
+
+def test_guangdong_one_modification_request(reg: Registry) -> None:
+    assert reg.institution(GD).one_modification_only
+    number = _issued(reg, GD, 1)[0]
+    kw: dict[str, Any] = {"reason": "r", "approved_by": "a", "on": ON, "actor": "t"}
+    reg.correct(number, field=CorrectionField.PHOTO, photo=photo_bytes(3), **kw)
+    with pytest.raises(RuleViolation) as e:
+        reg.correct(number, field=CorrectionField.NAME, value="李四", **kw)
+    assert "只能申请一次修改" in e.value.diagnostics()
+
+
+def test_revocation_is_logical_and_needs_confirmation(reg: Registry, tmp_path: Path) -> None:
+    number, other, _ = _issued(reg)
+    reg.reissue(other, applied_on=ON, on=ON, service_due=ON, damaged_returned=False, actor="t")  # a superseded version
+    reg.add_proof(other, applied_on=ON, on=ON, service_due=ON, actor="t")
+    with pytest.raises(RuleViolation):
+        reg.revoke_certificate(number, reason="r", on=ON, benefits_cancelled=False, commitment_sha256=None, actor="t")
+    reg.revoke_certificate(
+        number, reason="以虚假材料取得", on=ON, benefits_cancelled=True, commitment_sha256="ab" * 32, actor="t"
+    )
+    assert reg.certificate(number).status.value == "revoked"
+    assert reg.status_event(reg.certificate(number).id) == ("2026-03-10", "以虚假材料取得")
+    raw = sqlite3.connect(tmp_path / "registry.sqlite")
+    for sql in (
+        "DELETE FROM certificates",
+        "DELETE FROM issued_numbers",
+        "DELETE FROM certificate_versions",
+        "DELETE FROM audit",
+        "DELETE FROM proofs",
+    ):
+        with pytest.raises(sqlite3.DatabaseError):
+            raw.execute(sql)
+    assert raw.execute("SELECT COUNT(*) FROM certificates").fetchone()[0] == 3
+
+
+def test_suspend_and_unsuspend(reg: Registry) -> None:
+    number = _issued(reg)[0]
+    reg.suspend(number, reason="数据可疑", on=ON, actor="t")
+    assert reg.certificate(number).status.value == "suspended"
+    with pytest.raises(RuleViolation):
+        reg.correct(number, field=CorrectionField.NAME, value="李四", reason="r", approved_by="a", on=ON, actor="t")
+    reg.unsuspend(number, reason="核实无误", on=ON, actor="t")
+    assert reg.certificate(number).status.value == "valid"
+    with pytest.raises(RuleViolation):
+        reg.unsuspend(number, reason="again", on=ON, actor="t")
+
+
+def test_reissue_and_proof_registers(reg: Registry) -> None:
+    a, b, _ = _issued(reg)
+    c = reg.reissue(
+        a, applied_on=date(2026, 3, 5), on=ON, service_due=date(2026, 3, 12), damaged_returned=True, actor="t"
+    )
+    assert c.version == 2 and c.number == a and reg.replacement_date(c.id) == ON
+    p1 = reg.add_proof(b, applied_on=ON, on=ON, service_due=date(2026, 3, 17), actor="t")
+    p2 = reg.add_proof(b, applied_on=ON, on=ON, service_due=date(2026, 3, 17), actor="t")
+    assert p1.proof_number == f"{BJ}ZM26000001" and p2.proof_number == f"{BJ}ZM26000002"
+    reg.record_proof_pdf(p1.proof_number, pdf_sha256="1" * 64, file_name="x.pdf", actor="t")
+    with pytest.raises(RuleViolation):
+        reg.record_proof_pdf(p1.proof_number, pdf_sha256="2" * 64, file_name="y.pdf", actor="t")
+    assert [p.proof_number for p in reg.proofs(reg.certificate(b).id)] == [p1.proof_number, p2.proof_number]
+    after = next(e.after for e in reg.audit_entries(entity="certificate", key=str(c.id)) if e.action == "reissue")
+    assert after["damaged_original_returned"] is True and after["within_service_time"] is True
+
+
+def _site(home: Path) -> TestClient:
+    base = SiteSettings.from_home(home, trust_roots=(home / "pki" / "certs" / "root.pem",))
+    big = RateLimit(per_minute=100_000, burst=100_000)
+    from dataclasses import replace
+
+    return TestClient(create_app(replace(base, lookup_limit=big, qr_limit=big, upload_limit=big)))
+
+
+def _check(client: TestClient, pdf: bytes) -> dict[str, Any]:
+    r = client.post("/api/v1/check", files={"file": ("c.pdf", pdf, "application/pdf")})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+@pytest.mark.slow
+def test_end_to_end_lifecycle(demo_home: DemoHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """issue → correct → old superseded, new valid; revoke → QR page and upload say revoked; proof; reissue."""
+    home = tmp_path / "home"
+    shutil.copytree(demo_home.home, home, symlinks=True)
+    monkeypatch.setenv("SKILLCERT_HOME", str(home))
+    monkeypatch.setenv("SKILLCERT_ACTOR", "clerk")
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    pdfs = sorted((home / "out").glob("S0000110*.pdf"))
+    a, b, c = (read_record(p.read_bytes()) for p in pdfs[:3])
+    assert a and b and c
+    old_a = pdfs[0].read_bytes()
+    # a name correction, with the application table for the authority
+    form = tmp_path / "application.xlsx"
+    r = run(
+        "correct",
+        a["number"],
+        "--name",
+        "周琳芬",
+        "--reason",
+        "录入错误",
+        "--approved-by",
+        "市鉴定中心",
+        "--approval-ref",
+        "京鉴〔2026〕1号",
+        "--application",
+        str(form),
+        "--json",
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["version"] == 2 and json.loads(r.stdout)["delivered"] == 1
+    rows = list(load_workbook(form).active.iter_rows(values_only=True))
+    assert any(row[2] == a["number"] and row[5] == "姓名" and row[6] == "周琳芬" for row in rows)
+    new_a = pdfs[0].read_bytes()
+    assert new_a != old_a and read_record(new_a)["name"] == "周琳芬" and read_record(new_a)["version"] == 2
+    # a second correction of the other key is refused with exit 4
+    assert (
+        run(
+            "correct", a["number"], "--id-number", "11010519491231002X", "--reason", "r", "--approved-by", "x"
+        ).exit_code
+        == 4
+    )
+    # revoke b (the benefits confirmation is required), reissue c, proof for c
+    assert run("revoke", b["number"], "--reason", "虚假材料").exit_code == 4
+    assert (
+        run(
+            "revoke", b["number"], "--reason", "以虚假材料取得", "--benefits-cancelled-confirmed", "--on", "2026-11-25"
+        ).exit_code
+        == 0
+    )
+    old_c = pdfs[2].read_bytes()
+    r = run("reissue", c["number"], "--applied-on", "2026-11-23", "--on", "2026-11-24", "--damaged-returned", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["within_service_time"] is True
+    r = run("proof", c["number"], "--applied-on", "2026-11-23", "--on", "2026-11-24", "--json")
+    assert r.exit_code == 0, r.output
+    proof = Path(json.loads(r.stdout)["pdf"])
+    assert run("publish", "--incremental").exit_code == 0
+    with _site(home) as client:
+        assert _check(client, old_a)["bottom_line"] == "replaced"
+        assert _check(client, new_a)["bottom_line"] == "valid"
+        page = client.get("/" + b["qr_url"].split("/", 3)[3]).text
+        assert "已撤销" in page and "2026-11-25" in page
+        assert _check(client, pdfs[1].read_bytes())["bottom_line"] == "revoked"
+        replaced = _check(client, old_c)
+        assert replaced["bottom_line"] == "replaced" and "2026-11-24" in json.dumps(replaced, ensure_ascii=False)
+        assert _check(client, pdfs[2].read_bytes())["bottom_line"] == "valid"
+        body = _check(client, proof.read_bytes())
+        assert (
+            body["bottom_line"] == "valid"
+            and {x["check"]: x["outcome"] for x in body["checks"]}["delivered_copy"] == "pass"
+        )
+        # the masked record follows the correction: the new name finds it, the old pair does not
+        assert client.post("/api/v1/query", json={"number": a["number"], "name": "周琳芬"}).json()["found"]
+        assert not client.post("/api/v1/query", json={"number": a["number"], "name": a["name"]}).json()["found"]
+    with Registry.open(home / "registry.sqlite") as reg:
+        assert reg.verify_audit().ok, reg.verify_audit().problems
+        cid = reg.certificate(c["number"]).id
+    raw = sqlite3.connect(home / "registry.sqlite")
+    raw.execute("UPDATE certificates SET name = '张冒名' WHERE id = ?", (cid,))
+    raw.commit()
+    r = run("audit", "verify", "--json")
+    assert r.exit_code == 14 and f"certificates[{c['number']}].name" in json.loads(r.stdout)["problems"][0]["en"]
