@@ -452,21 +452,7 @@ class BlanksMixin:
             "OR (entity = 'blank_sheet' AND entity_key = ?) ORDER BY seq",
             (str(sheet.receipt_id), sheet.serial),
         )
-        return [
-            AuditEntry(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                json.loads(r[6]) if r[6] else None,
-                json.loads(r[7]) if r[7] else None,
-                r[8],
-                r[9],
-            )
-            for r in rows
-        ]
+        return [AuditEntry.from_row(r) for r in rows]
 
     def blank_report(self, institution_code: str, period: Period) -> StockReport:
         """The stock reconciliation of one institution for ``period`` (e.g. a half year, 第七条)."""

@@ -42,6 +42,22 @@ class AuditEntry:
     prev_hash: str
     hash: str
 
+    @classmethod
+    def from_row(cls, r: tuple[Any, ...]) -> AuditEntry:
+        """An entry from a row of the ``audit`` table (its JSON columns parsed)."""
+        return cls(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            json.loads(r[6]) if r[6] else None,
+            json.loads(r[7]) if r[7] else None,
+            r[8],
+            r[9],
+        )
+
     def body(self) -> str:
         return _canonical(
             [self.seq, self.at, self.actor, self.action, self.entity, self.entity_key, self.before, self.after]
@@ -100,18 +116,7 @@ class AuditMixin:
             sql += " WHERE entity = ?" + (" AND entity_key = ?" if key is not None else "")
             params = [entity] + ([key] if key is not None else [])
         for r in self._conn.execute(sql + " ORDER BY seq", params):
-            yield AuditEntry(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                json.loads(r[6]) if r[6] else None,
-                json.loads(r[7]) if r[7] else None,
-                r[8],
-                r[9],
-            )
+            yield AuditEntry.from_row(r)
 
     def verify_audit_chain(self) -> int | None:
         """Recompute the hash chain; the ``seq`` of the first broken entry, or ``None`` if intact."""

@@ -73,18 +73,7 @@ def _rechain(raw: sqlite3.Connection) -> None:
     raw.execute("DROP TRIGGER IF EXISTS audit_append_only_update")
     prev = GENESIS
     for r in raw.execute("SELECT * FROM audit ORDER BY seq").fetchall():
-        e = AuditEntry(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            json.loads(r[6]) if r[6] else None,
-            json.loads(r[7]) if r[7] else None,
-            r[8],
-            r[9],
-        )
+        e = AuditEntry.from_row(r)
         h = hashlib.sha256(prev.encode() + e.body().encode()).hexdigest()
         raw.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, e.seq))
         prev = h
