@@ -3,14 +3,15 @@
 Secrets never come from the command line: the PKCS#12 password and the PKCS#11 PIN are read
 from environment variables (or given by the caller, e.g. after a prompt). The parsed key is
 kept for the life of the signer (one per worker process): stock ``SimpleSigner`` re-parses it
-for every signature, which was half of the time per document.
+for every signature, which was half of the time per document. Both kinds of signer also build
+the signing-certificate attribute once instead of per signature (see ``_fastsign``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,38 +56,17 @@ def _secret(env: str, given: bytes | None, what_zh: str, what_en: str) -> bytes:
     return value.encode()
 
 
-def _cached_key_signer(base: Any) -> Any:
-    """A SimpleSigner that parses its private key once."""
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-    from pyhanko.sign.signers import SimpleSigner
+@functools.cache
+def _pkcs11_signer_class() -> type[Any]:
+    """``PKCS11Signer`` with the signed attributes that never change built once (``_fastsign``)."""
+    from pyhanko.sign.pkcs11 import PKCS11Signer
 
-    hash_for: dict[str, Callable[[], hashes.HashAlgorithm]] = {
-        "sha256": hashes.SHA256,
-        "sha384": hashes.SHA384,
-        "sha512": hashes.SHA512,
-    }
+    from ._fastsign import CachedAttributesMixin
 
-    class CachedKeySigner(SimpleSigner):
-        def __init__(self, *a: Any, **kw: Any) -> None:
-            super().__init__(*a, **kw)
-            self._key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
+    class CachedAttributesPkcs11Signer(CachedAttributesMixin, PKCS11Signer):
+        pass
 
-        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-            mech = self.get_signature_mechanism_for_digest(digest_algorithm)["algorithm"].native
-            h = hash_for.get(digest_algorithm)
-            if h is not None and mech.endswith("rsassa_pkcs1v15") and isinstance(self._key, rsa.RSAPrivateKey):
-                return bytes(self._key.sign(data, padding.PKCS1v15(), h()))
-            if h is not None and mech.endswith("ecdsa") and isinstance(self._key, ec.EllipticCurvePrivateKey):
-                return bytes(self._key.sign(data, ec.ECDSA(h())))
-            return bytes(super().sign_raw(data, digest_algorithm))
-
-    return CachedKeySigner(
-        signing_cert=base.signing_cert,
-        signing_key=base.signing_key,
-        cert_registry=base.cert_registry,
-        signature_mechanism=base.signature_mechanism,
-    )
+    return CachedAttributesPkcs11Signer
 
 
 def load_signer(identity: SigningIdentity, *, secret: bytes | None = None) -> Any:
@@ -107,7 +87,14 @@ def load_signer(identity: SigningIdentity, *, secret: bytes | None = None) -> An
                 f"无法打开 {identity.path.name}（密码错误或文件损坏）",
                 f"cannot open {identity.path.name} (wrong password or damaged file): {err}",
             )
-        return _cached_key_signer(base)
+        from ._fastsign import CachedKeySigner
+
+        return CachedKeySigner(
+            signing_cert=base.signing_cert,
+            signing_key=base.signing_key,
+            cert_registry=base.cert_registry,
+            signature_mechanism=base.signature_mechanism,
+        )
     from pyhanko.config.pkcs11 import TokenCriteria
     from pyhanko.sign import pkcs11 as p11
 
@@ -120,7 +107,7 @@ def load_signer(identity: SigningIdentity, *, secret: bytes | None = None) -> An
                 str(identity.module), token_criteria=TokenCriteria(label=identity.token_label), user_pin=pin
             )
             _SESSIONS[key] = session
-        return p11.PKCS11Signer(
+        return _pkcs11_signer_class()(
             session,
             key_label=identity.key_label,
             cert_label=identity.cert_label or identity.key_label,

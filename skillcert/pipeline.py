@@ -171,6 +171,7 @@ def issue_batch(
     seal_options = SealOptions(level=opts.level, tsa_url=opts.tsa_url, trust_roots=opts.trust_roots)
     summary.numbered = len(reg.issue_numbers(inst.code, opts.issue_date, actor=actor))
     opts.out_dir.mkdir(parents=True, exist_ok=True)
+    _sweep_partial(opts.out_dir, opts.out_dir / "notices", opts.downloads_dir)
     site_url = render_settings.site_url
 
     def store_package(c: Certificate, package: tuple[str, bytes]) -> None:
@@ -250,6 +251,14 @@ def issue_batch(
                     deliver(*result)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _sweep_partial(*folders: Path | None) -> None:
+    """Remove temp files a killed run left behind (``write_atomic`` renames only complete files)."""
+    for folder in folders:
+        if folder is not None and folder.is_dir():
+            for tmp in folder.glob(".*.part"):
+                tmp.unlink(missing_ok=True)
 
 
 def default_workers() -> int:
