@@ -169,6 +169,28 @@ def _rows(
         yield c.id, _doc(c, inst, pdfs, signers, event, replaced_on, proofs, events), keys
 
 
+def open_build(path: Path) -> sqlite3.Connection:
+    """A new certs.sqlite for a full build, in a folder that becomes visible only by atomic rename:
+    no journal while building, and a page cache big enough for the random-order key inserts (the
+    2 MB default thrashes at a million certificates)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-262144")
+    conn.executescript(_SCHEMA)
+    return conn
+
+
+def finish_build(conn: sqlite3.Connection, path: Path) -> None:
+    """Add the decoy record, commit, switch to WAL (readers and incremental publishes), fsync."""
+    conn.execute("INSERT INTO records VALUES (0, ?)", (_DECOY,))  # what a miss reads (see reader._lookup)
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
 def _write_certs(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, list[bytes]]], *, replace: bool) -> int:
     n = 0
     batch_r: list[tuple[int, str]] = []
@@ -385,21 +407,10 @@ def publish(
     building = snapshots / f".building-{snap_id}"
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir()
-    conn = sqlite3.connect(building / "certs.sqlite", isolation_level=None)
-    # a fresh folder that only becomes visible by the atomic rename below: no journal while building,
-    # and a page cache big enough for the random-order key inserts (the 2 MB default thrashes at 1M)
-    conn.execute("PRAGMA journal_mode=OFF")
-    conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("PRAGMA cache_size=-262144")
-    conn.executescript(_SCHEMA)
+    conn = open_build(building / "certs.sqlite")
     conn.execute("BEGIN")
     n = _write_certs(conn, _rows(reg, secret, reg.certificates(), reg.event_seqs()), replace=False)
-    conn.execute("INSERT INTO records VALUES (0, ?)", (_DECOY,))  # what a miss reads (see reader._lookup)
-    conn.execute("COMMIT")
-    conn.execute("PRAGMA journal_mode=WAL")  # readers and incremental publishes use WAL from here on
-    conn.close()
-    with open(building / "certs.sqlite", "rb+") as f:
-        os.fsync(f.fileno())
+    finish_build(conn, building / "certs.sqlite")
     downloads = _write_downloads(building / "downloads.sqlite", downloads_dir, reg.certificates())
     build_directory(building / "directory-0", institutions)
     (building / "directory.current").write_text("directory-0")
