@@ -43,6 +43,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _harness import stock_seal  # noqa: E402
 
 TARGET_RATE = 100.0  # certificates/s on 2 cores
 TARGET_RATIO = 10.0  # pipeline / naive
@@ -141,11 +142,6 @@ def pipeline_worker(home: Path, code: str, workers: int) -> None:
 def naive_worker(home: Path, code: str, p12: Path, n: int) -> None:
     """One Renderer, stock pyHanko per document: fresh load_pkcs12, sign_pdf without bytes_reserved."""
     import hashlib
-    import io
-
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
-    from pyhanko.sign.signers import SimpleSigner
 
     from registry import Registry
     from render import Renderer
@@ -170,19 +166,7 @@ def naive_worker(home: Path, code: str, p12: Path, n: int) -> None:
         t0 = time.perf_counter()
         rendered = renderer.render(c, inst, photo=reg.photo(c.photo_sha256))
         t1 = time.perf_counter()
-        data = rendered.pdf
-        for i, box in enumerate(rendered.seal_boxes):
-            signer = SimpleSigner.load_pkcs12(str(p12), passphrase=DEMO_PASSWORD)
-            x, y, w, h = box.rect_pt
-            name = f"Seal{i + 1}-{box.kind}"
-            data = signers.sign_pdf(
-                IncrementalPdfFileWriter(io.BytesIO(data)),
-                signers.PdfSignatureMetadata(field_name=name, subfilter=fields.SigSeedSubFilter.PADES),
-                signer=signer,
-                new_field_spec=fields.SigFieldSpec(
-                    sig_field_name=name, on_page=box.page, box=(round(x), round(y), round(x + w), round(y + h))
-                ),
-            ).getvalue()
+        data = stock_seal(rendered.pdf, rendered.seal_boxes, p12, DEMO_PASSWORD)
         t2 = time.perf_counter()
         write_atomic(out / f"{c.number}.pdf", data)
         hashlib.sha256(data).hexdigest()

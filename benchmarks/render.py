@@ -42,6 +42,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _harness import run_workers  # noqa: E402
 
 from registry import institution_from_toml  # noqa: E402
 from registry.ids import id_check_char  # noqa: E402
@@ -324,39 +325,13 @@ def naive_worker(d: Path, n: int) -> None:
 def run_group(d: Path, count: int, workers: int, keep: bool) -> tuple[float, list[dict[str, Any]]]:
     """Start ``workers`` processes over contiguous slices; wall clock from all ready to all done."""
     bounds = [count * k // workers for k in range(workers + 1)]
-    procs = []
+    cmds = []
     for k in range(workers):
         cmd = [sys.executable, __file__, "--worker", str(d), "--slice", f"{bounds[k]}:{bounds[k + 1]}"]
         if keep and k == 0:
             cmd.append("--keep")
-        procs.append(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
-    try:
-        for p in procs:
-            assert p.stdout is not None
-            if not p.stdout.readline():
-                raise SystemExit(f"a worker failed to start (exit {p.wait()})")
-        t0 = time.perf_counter()
-        for p in procs:
-            assert p.stdin is not None
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        results = []
-        for p in procs:
-            assert p.stdout is not None
-            line = p.stdout.readline()
-            if not line:
-                raise SystemExit(f"a worker failed (exit {p.wait()})")
-            results.append(json.loads(line))
-        wall = time.perf_counter() - t0
-    finally:
-        for p in procs:  # on success they are exiting; on failure closing stdin tells a waiting worker to stop
-            if p.stdin is not None:
-                p.stdin.close()
-            try:
-                p.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    return wall, results
+        cmds.append(cmd)
+    return run_workers(cmds)
 
 
 def run_naive(d: Path, n: int) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _harness import run_workers, stock_seal  # noqa: E402
 
 TARGET_RATE = 60.0  # PDFs/s on 2 cores
 ISSUE_DATE = date(2026, 11, 22)
@@ -171,11 +172,6 @@ def sign_worker(pdf_dir: Path, p12: Path, start: int, stop: int, keep: Path | No
 
 def baseline_worker(pdf_dir: Path, p12: Path, n: int) -> None:
     """The stock path: a fresh SimpleSigner.load_pkcs12 per PDF, sign_pdf without bytes_reserved."""
-    import io
-
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
-    from pyhanko.sign.signers import SimpleSigner
 
     from skillcert.seals import DEMO_PASSWORD
 
@@ -185,19 +181,7 @@ def baseline_worker(pdf_dir: Path, p12: Path, n: int) -> None:
     cpu0 = _cpu_s()
     for pdf, boxes in items:
         t0 = time.perf_counter()
-        data = pdf
-        for i, box in enumerate(boxes):
-            signer = SimpleSigner.load_pkcs12(str(p12), passphrase=DEMO_PASSWORD)
-            x, y, w, h = box.rect_pt
-            name = f"Seal{i + 1}-{box.kind}"
-            data = signers.sign_pdf(
-                IncrementalPdfFileWriter(io.BytesIO(data)),
-                signers.PdfSignatureMetadata(field_name=name, subfilter=fields.SigSeedSubFilter.PADES),
-                signer=signer,
-                new_field_spec=fields.SigFieldSpec(
-                    sig_field_name=name, on_page=box.page, box=(round(x), round(y), round(x + w), round(y + h))
-                ),
-            ).getvalue()
+        data = stock_seal(pdf, boxes, p12, DEMO_PASSWORD)
         times.append(time.perf_counter() - t0)
         growth.append(len(data) - len(pdf))
     _say({"times": times, "growth": growth, "cpu_s": _cpu_s() - cpu0, "peak_rss_mb": _peak_rss_mb()})
@@ -236,39 +220,13 @@ def _cmd(*args: str) -> list[str]:
 def run_group(inp: dict[str, Any], count: int, workers: int, keep: Path | None) -> tuple[float, list[dict[str, Any]]]:
     """Start ``workers`` processes over contiguous slices; wall clock from all ready to all done."""
     bounds = [count * k // workers for k in range(workers + 1)]
-    procs = []
+    cmds = []
     for k in range(workers):
         cmd = _cmd("--sign-worker", inp["pdf_dir"], "--p12", inp["p12"], "--slice", f"{bounds[k]}:{bounds[k + 1]}")
         if keep is not None and k == 0:
             cmd += ["--keep", str(keep)]
-        procs.append(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
-    try:
-        for p in procs:
-            assert p.stdout is not None
-            if not p.stdout.readline():
-                raise SystemExit(f"a worker failed to start (exit {p.wait()})")
-        t0 = time.perf_counter()
-        for p in procs:
-            assert p.stdin is not None
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        results = []
-        for p in procs:
-            assert p.stdout is not None
-            line = p.stdout.readline()
-            if not line:
-                raise SystemExit(f"a worker failed (exit {p.wait()})")
-            results.append(json.loads(line))
-        wall = time.perf_counter() - t0
-    finally:
-        for p in procs:
-            if p.stdin is not None:
-                p.stdin.close()
-            try:
-                p.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    return wall, results
+        cmds.append(cmd)
+    return run_workers(cmds)
 
 
 def run_json(cmd: list[str]) -> dict[str, Any]:
