@@ -1,8 +1,8 @@
 """Reading a published snapshot: exact two-of-three look-ups, QR look-ups, the directory.
 
 There is no function that takes one key: every certificate look-up needs a pair (SPEC §5) or
-the number with the QR token. A miss does the same work as a hit (a decoy record is read and
-parsed), so the time of an answer says nothing about whether a key exists. The reader follows
+the number with the QR token. A miss does the same work as a hit (a random real record is read
+and parsed), so the time of an answer says nothing about whether a key exists. The reader follows
 ``snapshots/current``: a new full snapshot is picked up without restart, and incremental
 updates of the open one are seen at the next query.
 """
@@ -10,6 +10,7 @@ updates of the open one are seen at the next query.
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class Snapshot:
         self._opened: Path | None = None
         self._checked = 0.0
         self._conn: sqlite3.Connection | None = None
+        self._max_rid = 0  # the highest record id: misses read a random record up to it
         self._ix: Any = None
         self._searcher: Any = None
         self._institutions: dict[str, Any] = {}
@@ -80,6 +82,8 @@ class Snapshot:
 
     def _load_side(self, target: Path) -> None:
         self.manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+        if self._conn is not None:  # incremental publishes add records: misses sample all of them
+            self._max_rid = int(self._conn.execute("SELECT COALESCE(MAX(rid), 0) FROM records").fetchone()[0])
         name = (target / "directory.current").read_text().strip()
         if name != self._directory_name or self._opened != target:
             self._ix = open_directory(target / name)
@@ -112,20 +116,20 @@ class Snapshot:
         return found[1] if found else None
 
     def _lookup_rid(self, key: bytes) -> tuple[int, CertificateView] | None:
-        # one key probe and one record read whether or not the key exists: a miss reads the decoy
-        # record (rid 0) and parses it, so the time of an answer says nothing
-        row = (
-            self._fresh()
-            .execute(
-                "SELECT r.rid, r.doc FROM records r WHERE r.rid = COALESCE((SELECT rid FROM keys WHERE k = ?), 0)",
-                (key,),
-            )
-            .fetchone()
-        )
+        # one key probe and one record read whether or not the key exists: a miss reads and parses
+        # a random real record (a fixed decoy would stay hot in the cache and answer faster), so
+        # the time of an answer says nothing about whether a key exists
+        conn = self._fresh()
+        decoy = secrets.randbelow(self._max_rid) + 1 if self._max_rid else 0
+        row = conn.execute(
+            "SELECT (SELECT rid FROM keys WHERE k = ?1), doc FROM records "
+            "WHERE rid = COALESCE((SELECT rid FROM keys WHERE k = ?1), ?2)",
+            (key, decoy),
+        ).fetchone()
         if row is None:
             return None
         doc = json.loads(row[1])
-        return (int(row[0]), CertificateView(doc)) if row[0] != 0 else None
+        return (int(row[0]), CertificateView(doc)) if row[0] is not None else None
 
     def lookup_by_pair(self, kind: PairKind | str, a: str, b: str) -> CertificateView | None:
         """Two of three keys: (number, name), (number, ID number) or (name, ID number)."""
