@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import io
 import json
+import resource
+import statistics
 import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["run_workers", "stock_seal"]
+__all__ = ["ok", "p95", "peak_rss_mb", "run_workers", "stock_seal"]
 
 
 def run_workers(cmds: Sequence[list[str]]) -> tuple[float, list[dict[str, Any]]]:
@@ -69,3 +71,17 @@ def stock_seal(pdf: bytes, boxes: Sequence[Any], p12: Path, password: bytes) -> 
             ),
         ).getvalue()
     return data
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set, MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def p95(xs: list[float]) -> float:
+    return statistics.quantiles(xs, n=20)[18] if len(xs) > 1 else xs[0]
+
+
+def ok(good: bool) -> str:
+    """How a figure stands against its target."""
+    return "ok" if good else "MISSED"

@@ -43,7 +43,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from _harness import stock_seal  # noqa: E402
+from _harness import ok, stock_seal  # noqa: E402
 
 TARGET_RATE = 100.0  # certificates/s on 2 cores
 TARGET_RATIO = 10.0  # pipeline / naive
@@ -242,10 +242,6 @@ def _med(xs: list[float]) -> float:
     return statistics.median(xs) if xs else float("nan")
 
 
-def _ok(good: bool) -> str:
-    return "ok" if good else "MISSED"
-
-
 def check_one(home: Path, code: str) -> str:
     """Validate one pipeline PDF (demo root, filed key, OCSP from the demo PKI on loopback): not timed."""
     from registry import Registry
@@ -282,7 +278,7 @@ def report(
     print(f"  {'':52s}{'figure':>12s}   target")
     print(
         f"  {f'pipeline: certificates/s ({a.workers} workers, wall clock)':52s}{rate:12.1f}"
-        f"   >= {TARGET_RATE:.0f} on 2 cores   {_ok(rate >= TARGET_RATE)}"
+        f"   >= {TARGET_RATE:.0f} on 2 cores   {ok(rate >= TARGET_RATE)}"
     )
     print(
         f"  {'   issue_batch seconds':52s}{p['seconds']:12.1f}   (numbered {p['numbered']:,}, delivered {p['delivered']:,})"
@@ -297,7 +293,7 @@ def report(
     print(f"  {naive_label:52s}{naive_rate:12.1f}")
     print(
         f"  {'pipeline / naive':52s}{rate / naive_rate:11.1f}x   >= {TARGET_RATIO:.0f}x"
-        f"   {_ok(rate / naive_rate >= TARGET_RATIO)}"
+        f"   {ok(rate / naive_rate >= TARGET_RATIO)}"
     )
     print(f"  {'   per worker (stage medians) / naive':52s}{1000 / per_worker / naive_rate:11.1f}x")
     cpu_p = (p["cpu_main_s"] + p["cpu_workers_s"]) / p["delivered"] * 1000
@@ -324,9 +320,9 @@ def report(
     print(f"    {f'bound: main + {a.workers} x largest worker':52s}{bound:8.0f}")
     print(
         f"    {'sampled sum of RSS over the process tree (0.2 s)':52s}{tree[0]:8.0f}"
-        f"   <= {TARGET_RSS_MB:.0f} in all   {_ok(tree[0] <= TARGET_RSS_MB)}"
+        f"   <= {TARGET_RSS_MB:.0f} in all   {ok(tree[0] <= TARGET_RSS_MB)}"
     )
-    print(f"    {'sampled sum of PSS (shared pages counted once)':52s}{tree[1]:8.0f}   {_ok(tree[1] <= TARGET_RSS_MB)}")
+    print(f"    {'sampled sum of PSS (shared pages counted once)':52s}{tree[1]:8.0f}   {ok(tree[1] <= TARGET_RSS_MB)}")
     print(f"    {'naive process (RUSAGE_SELF / sampled RSS)':52s}{n['self_rss_mb']:8.0f} / {ntree[0]:.0f}")
 
 

@@ -42,7 +42,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from _harness import run_workers  # noqa: E402
+from _harness import ok, p95, peak_rss_mb, run_workers  # noqa: E402
 
 from registry import institution_from_toml  # noqa: E402
 from registry.ids import id_check_char  # noqa: E402
@@ -200,10 +200,6 @@ def _rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _cpu_s() -> float:
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return ru.ru_utime + ru.ru_stime
@@ -284,7 +280,7 @@ def worker(d: Path, start: int, stop: int, keep: bool) -> None:
             rss.append((n, _rss_mb()))
     elapsed = time.perf_counter() - begin
     cpu = _cpu_s() - cpu0
-    peak = _peak_rss_mb()
+    peak = peak_rss_mb()
     renderer.close()
     if keep:
         (d / "largest.pdf").write_bytes(largest)
@@ -318,7 +314,7 @@ def naive_worker(d: Path, n: int) -> None:
         t0 = time.perf_counter()
         render.render_certificate(cert, inst, photo=photo)
         times.append(time.perf_counter() - t0)
-    _say({"times": times, "peak_rss_mb": _peak_rss_mb()})
+    _say({"times": times, "peak_rss_mb": peak_rss_mb()})
 
 
 # -- in the parent -----------------------------------------------------------------------
@@ -396,14 +392,6 @@ def _ms(xs: list[float]) -> str:
     return f"{statistics.median(xs) * 1000:6.1f}"
 
 
-def _p95(xs: list[float]) -> float:
-    return statistics.quantiles(xs, n=20)[18] if len(xs) > 1 else xs[0]
-
-
-def _ok(good: bool) -> str:
-    return "ok" if good else "MISSED"
-
-
 def report(
     a: argparse.Namespace,
     facts: dict[str, int],
@@ -431,7 +419,7 @@ def report(
     print(f"  {'':44s}{'figure':>16s}   target")
     print(
         f"  {'1 process: certificates/s':44s}{rate1:16.1f}   >= {TARGET_PER_CORE:.0f} per core"
-        f"   {_ok(rate1 >= TARGET_PER_CORE)}"
+        f"   {ok(rate1 >= TARGET_PER_CORE)}"
     )
     if many is not None:
         walln = many[0]
@@ -439,20 +427,20 @@ def report(
         goal = TARGET_PER_CORE * a.workers
         print(
             f"  {f'{a.workers} processes: certificates/s (aggregate)':44s}{raten:16.1f}   >= {goal:.0f} "
-            f"({TARGET_PER_CORE:.0f} x {a.workers})   {_ok(raten >= goal)}"
+            f"({TARGET_PER_CORE:.0f} x {a.workers})   {ok(raten >= goal)}"
         )
         print(f"  {'   per process':44s}{raten / a.workers:16.1f}   speed-up over 1 process {raten / rate1:.2f}x")
     per = 1000 / TARGET_PER_CORE
-    med1, p951 = statistics.median(times1) * 1000, _p95(times1) * 1000
+    med1, p951 = statistics.median(times1) * 1000, p95(times1) * 1000
     print(
         f"  {'1 process: ms per certificate, median / p95':44s}{med1:7.1f} / {p951:6.1f}   "
-        f"<= {per:.1f} (= {TARGET_PER_CORE:.0f}/s)   {_ok(med1 <= per)}"
+        f"<= {per:.1f} (= {TARGET_PER_CORE:.0f}/s)   {ok(med1 <= per)}"
     )
     if many is not None:
         tn = [t for r in many[1] for t in r["times"]]
         print(
             f"  {f'{a.workers} processes: ms per certificate, median / p95':44s}"
-            f"{statistics.median(tn) * 1000:7.1f} / {_p95(tn) * 1000:6.1f}"
+            f"{statistics.median(tn) * 1000:7.1f} / {p95(tn) * 1000:6.1f}"
         )
     cpu1 = r1["cpu_s"] / a.count * 1000
     print(f"  {'1 process: CPU ms per certificate':44s}{cpu1:16.1f}")
@@ -464,17 +452,17 @@ def report(
     kb = [s / 1024 for s in sizes1]
     print(
         f"  {'KB per PDF, median / max':44s}{statistics.median(kb):7.1f} / {max(kb):6.1f}   "
-        f"<= {TARGET_KB:.0f}   {_ok(max(kb) <= TARGET_KB)}"
+        f"<= {TARGET_KB:.0f}   {ok(max(kb) <= TARGET_KB)}"
     )
     print(
         f"  {'peak RSS, 1 process':44s}{r1['peak_rss_mb']:13.0f} MB   <= {TARGET_RSS_MB:.0f} MB"
-        f"   {_ok(r1['peak_rss_mb'] <= TARGET_RSS_MB)}"
+        f"   {ok(r1['peak_rss_mb'] <= TARGET_RSS_MB)}"
     )
     if many is not None:
         peaks = [r["peak_rss_mb"] for r in many[1]]
         print(
             f"  {f'peak RSS, each of {a.workers} processes':44s}{' / '.join(f'{p:.0f}' for p in peaks):>13s} MB"
-            f"   <= {TARGET_RSS_MB:.0f} MB   {_ok(max(peaks) <= TARGET_RSS_MB)}"
+            f"   <= {TARGET_RSS_MB:.0f} MB   {ok(max(peaks) <= TARGET_RSS_MB)}"
         )
     rss = "  ".join(f"{n:,}: {mb:.0f}" if n else f"ready: {mb:.0f}" for n, mb in r1["rss"])
     print(f"  RSS (MB) after n certificates, 1 process: {rss}")

@@ -37,7 +37,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from _harness import run_workers, stock_seal  # noqa: E402
+from _harness import ok, p95, peak_rss_mb, run_workers, stock_seal  # noqa: E402
 
 TARGET_RATE = 60.0  # PDFs/s on 2 cores
 ISSUE_DATE = date(2026, 11, 22)
@@ -53,10 +53,6 @@ def _say(obj: dict[str, Any]) -> None:
 def _cpu_s() -> float:
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return ru.ru_utime + ru.ru_stime
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _settings(home: Path) -> Any:
@@ -165,7 +161,7 @@ def sign_worker(pdf_dir: Path, p12: Path, start: int, stop: int, keep: Path | No
             "growth": growth,
             "init_s": init_s,
             "first_s": first_s,
-            "peak_rss_mb": _peak_rss_mb(),
+            "peak_rss_mb": peak_rss_mb(),
         }
     )
 
@@ -184,7 +180,7 @@ def baseline_worker(pdf_dir: Path, p12: Path, n: int) -> None:
         data = stock_seal(pdf, boxes, p12, DEMO_PASSWORD)
         times.append(time.perf_counter() - t0)
         growth.append(len(data) - len(pdf))
-    _say({"times": times, "growth": growth, "cpu_s": _cpu_s() - cpu0, "peak_rss_mb": _peak_rss_mb()})
+    _say({"times": times, "growth": growth, "cpu_s": _cpu_s() - cpu0, "peak_rss_mb": peak_rss_mb()})
 
 
 def profile_worker(pdf_dir: Path, p12: Path, n: int) -> None:
@@ -248,14 +244,6 @@ def check(inp: dict[str, Any], path: Path) -> str:
     return f"{st.bottom_line.value}, {len(st.signatures)} signature(s)"
 
 
-def _p95(xs: list[float]) -> float:
-    return statistics.quantiles(xs, n=20)[18] if len(xs) > 1 else xs[0]
-
-
-def _ok(good: bool) -> str:
-    return "ok" if good else "MISSED"
-
-
 def report(
     a: argparse.Namespace,
     inp: dict[str, Any],
@@ -282,12 +270,12 @@ def report(
     print()
     print(f"  {'':50s}{'figure':>14s}   target")
     label = f"{a.workers} processes: PDFs/s (median of {len(many)} runs)"
-    print(f"  {label:50s}{rate:14.1f}   >= {TARGET_RATE:.0f} on 2 cores   {_ok(rate >= TARGET_RATE)}")
+    print(f"  {label:50s}{rate:14.1f}   >= {TARGET_RATE:.0f} on 2 cores   {ok(rate >= TARGET_RATE)}")
     print(f"  {'   each run':50s}{' / '.join(f'{r:.1f}' for r in rates):>14s}")
-    print(f"  {'   ms per PDF, median / p95':50s}{statistics.median(tn):7.1f} / {_p95(tn):5.1f}")
+    print(f"  {'   ms per PDF, median / p95':50s}{statistics.median(tn):7.1f} / {p95(tn):5.1f}")
     print(f"  {'   CPU ms per PDF (all workers)':50s}{cpu_n:14.1f}")
     print(f"  {'1 process: PDFs/s':50s}{rate1:14.1f}   speed-up {rate / rate1:.2f}x with {a.workers}")
-    print(f"  {'   ms per PDF, median / p95':50s}{statistics.median(t1):7.1f} / {_p95(t1):5.1f}")
+    print(f"  {'   ms per PDF, median / p95':50s}{statistics.median(t1):7.1f} / {p95(t1):5.1f}")
     print(f"  {'   CPU ms per PDF':50s}{r1['cpu_s'] / a.count * 1000:14.1f}")
     label = f"stock pyHanko, 1 process ({len(bt)} PDFs): PDFs/s"
     print(f"  {label:50s}{base_rate:14.1f}   median {statistics.median(bt) * 1000:.1f} ms")

@@ -17,10 +17,7 @@ sheet empties the spoiled pile, not the stock).
 
 from __future__ import annotations
 
-import csv
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -29,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Problem, RuleViolation, SkillcertError
+from .tabular import export_kind, write_tables
 
 __all__ = [
     "MAX_RECEIPT",
@@ -522,68 +520,42 @@ def export_blank_report(reports: Sequence[StockReport], out: Path, *, fmt: str |
 
     Written to a temporary file and renamed, so ``out`` is either the old file or the whole new one.
     """
-    kind = (fmt or out.suffix.lstrip(".") or "csv").lower()
-    if kind not in ("csv", "xlsx"):
-        raise SkillcertError(f"报表格式应为 csv 或 xlsx，实为 {kind}", f"report format must be csv or xlsx, got {kind}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".blanks-", suffix=f".{kind}", dir=out.parent)
-    tmp = Path(tmp_name)
-    try:
-        if kind == "csv":
-            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
-                w = csv.writer(f)
-                w.writerow([f"{zh} {en}" for zh, en in LINE_COLUMNS])
-                for r in reports:
-                    w.writerows(_line_rows(r))
-        else:
-            os.close(fd)
-            import openpyxl
-
-            wb = openpyxl.Workbook(write_only=True)
-            ws = wb.create_sheet("盘点 Reconciliation")
-            ws.append([f"{zh} {en}" for zh, en in SUMMARY_COLUMNS])
-            for r in reports:
-                ws.append(_summary_row(r))
-            ws.append([])
-            ws.append([IDENTITY_NOTE])
-            ws = wb.create_sheet("明细 Lines")
-            ws.append([f"{zh} {en}" for zh, en in LINE_COLUMNS])
-            for r in reports:
-                for row in _line_rows(r):
-                    ws.append(row)
-            ws = wb.create_sheet("作废 Spoiled")
-            ws.append(["机构编码 institution", "编号 serial", "作废日期 spoiled on", "原因 reason"])
-            for r in reports:
-                for s in r.spoiled_sheets:
-                    ws.append([r.institution_code, s.serial, s.on.isoformat(), s.reason])
-            ws = wb.create_sheet("销毁 Destroyed")
-            ws.append(
-                [
-                    "机构编码 institution",
-                    "编号 serial",
-                    "销毁日期 destroyed on",
-                    "来源 from",
-                    "作废日期 spoiled on",
-                    "原因 reason",
-                    "监销人 witness",
-                ]
-            )
-            for r in reports:
-                for d in r.destroyed_sheets:
-                    ws.append(
-                        [
-                            r.institution_code,
-                            d.serial,
-                            d.on.isoformat(),
-                            "作废 spoiled" if d.spoiled_on else "库存 in_stock",
-                            d.spoiled_on.isoformat() if d.spoiled_on else "",
-                            d.reason,
-                            d.witness,
-                        ]
-                    )
-            wb.save(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    kind = export_kind(out, fmt)
+    lines: list[Sequence[Any]] = [[f"{zh} {en}" for zh, en in LINE_COLUMNS], *(row for r in reports for row in _line_rows(r))]
+    summary: list[Sequence[Any]] = [[f"{zh} {en}" for zh, en in SUMMARY_COLUMNS], *(_summary_row(r) for r in reports), [], [IDENTITY_NOTE]]
+    spoiled: list[Sequence[Any]] = [
+        ["机构编码 institution", "编号 serial", "作废日期 spoiled on", "原因 reason"],
+        *([r.institution_code, s.serial, s.on.isoformat(), s.reason] for r in reports for s in r.spoiled_sheets),
+    ]
+    destroyed: list[Sequence[Any]] = [
+        [
+            "机构编码 institution",
+            "编号 serial",
+            "销毁日期 destroyed on",
+            "来源 from",
+            "作废日期 spoiled on",
+            "原因 reason",
+            "监销人 witness",
+        ],
+        *(
+            [
+                r.institution_code,
+                d.serial,
+                d.on.isoformat(),
+                "作废 spoiled" if d.spoiled_on else "库存 in_stock",
+                d.spoiled_on.isoformat() if d.spoiled_on else "",
+                d.reason,
+                d.witness,
+            ]
+            for r in reports
+            for d in r.destroyed_sheets
+        ),
+    ]
+    sheets = [
+        ("盘点 Reconciliation", summary),
+        ("明细 Lines", lines),
+        ("作废 Spoiled", spoiled),
+        ("销毁 Destroyed", destroyed),
+    ]
+    write_tables(out, kind, sheets, csv_sheet=1)
     return out

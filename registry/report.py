@@ -10,18 +10,16 @@ the cut-off, reported, and returned for correction (see :func:`registry.deadline
 
 from __future__ import annotations
 
-import csv
-import os
-import tempfile
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from .deadlines import DUE_SOON_WORKDAYS, InstitutionReportStatus, deadlines_for, institution_status
-from .errors import SkillcertError
 from .models import Certificate, Institution
 from .store import Registry
+from .tabular import export_kind, write_tables
 from .workdays import WorkdayCalendar
 
 __all__ = ["REPORT_COLUMNS", "ReportStatus", "ReportSummary", "export_report", "report_status"]
@@ -119,37 +117,14 @@ def export_report(
     fmt: str | None = None,
 ) -> ReportSummary:
     """Write the data report for issued certificates in a date range; atomically (temp + rename)."""
-    kind = (fmt or out.suffix.lstrip(".") or "csv").lower()
-    if kind not in ("csv", "xlsx"):
-        raise SkillcertError(f"报表格式应为 csv 或 xlsx，实为 {kind}", f"report format must be csv or xlsx, got {kind}")
+    kind = export_kind(out, fmt)
     if institution_code is not None:
         reg.institution(institution_code)  # NotFound if unknown
     summary = ReportSummary(out)
     certs = reg.certificates(institution_code=institution_code, issued_from=date_from, issued_to=date_to)
     header = [f"{zh} {en}" for zh, en in REPORT_COLUMNS]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".report-", suffix=f".{kind}", dir=out.parent)
-    tmp = Path(tmp_name)
-    try:
-        if kind == "csv":
-            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
-                w = csv.writer(f)
-                w.writerow(header)
-                w.writerows(_rows(reg, certs, as_of, calendar, summary))
-        else:
-            os.close(fd)
-            import openpyxl
-
-            wb = openpyxl.Workbook(write_only=True)
-            ws = wb.create_sheet("证书数据")
-            ws.append(header)
-            for row in _rows(reg, certs, as_of, calendar, summary):
-                ws.append(row)
-            wb.save(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    rows = _rows(reg, certs, as_of, calendar, summary)
+    write_tables(out, kind, [("证书数据", itertools.chain([header], rows))])
     return summary
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,3 +140,43 @@ def open_table(path: Path) -> TableSource:
         )
     encoding, digest = _detect_encoding(path)
     return TableSource(path, "csv", encoding, digest)
+
+
+def export_kind(out: Path, fmt: str | None) -> str:
+    """``csv`` or ``xlsx``: the format asked for, or the file's suffix (default CSV)."""
+    kind = (fmt or out.suffix.lstrip(".") or "csv").lower()
+    if kind not in ("csv", "xlsx"):
+        raise SkillcertError(f"报表格式应为 csv 或 xlsx，实为 {kind}", f"report format must be csv or xlsx, got {kind}")
+    return kind
+
+
+def write_tables(
+    out: Path, kind: str, sheets: Sequence[tuple[str, Iterable[Sequence[Any]]]], *, csv_sheet: int = 0
+) -> None:
+    """Write named sheets of rows as XLSX, or one of them (``csv_sheet``) as CSV (UTF-8 with BOM,
+    what Excel in China opens). Rows may stream; the file is written to a temp name and renamed,
+    so ``out`` is the old file or the whole new one, never half."""
+    import os
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=f".{kind}", dir=out.parent)
+    tmp = Path(tmp_name)
+    try:
+        if kind == "csv":
+            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
+                csv.writer(f).writerows(sheets[csv_sheet][1])
+        else:
+            os.close(fd)
+            import openpyxl
+
+            wb = openpyxl.Workbook(write_only=True)
+            for title, rows in sheets:
+                ws = wb.create_sheet(title)
+                for row in rows:
+                    ws.append(list(row))
+            wb.save(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
