@@ -1,10 +1,11 @@
 """Benchmark: the verification sites' snapshot at 1,000,000 certificates (issue 5).
 
 A snapshot of 1,000,000 synthetic certificates and 20,000 institutions is built with the
-project's own code: ``search_index.publish`` (``_SCHEMA``, ``_doc``, ``_write_certs``, ``_DECOY``,
-``_sign``, ``_write_json``, ``_switch``, ``load_or_create_keys``), ``privacy.pair_key`` /
-``qr_key`` and ``directory.build_directory`` / ``dump``, laid out exactly as ``publish()`` lays it
-out (``certs.sqlite``, ``directory-0``, ``directory.current``, ``institutions.json``, a signed
+project's own code: ``search_index._build`` (``open_build``, ``write_certs``, ``set_meta``,
+``finish_build``, ``masked_doc``, ``DECOY``), ``search_index.publish`` (``_sign``, ``_write_json``,
+``_switch``, ``load_or_create_keys``, ``commit_generation``), ``privacy.pair_key`` / ``qr_key``,
+``_layout.record_id`` and ``directory.build_directory`` / ``dump``, laid out exactly as
+``publish()`` lays it out (``certs.sqlite`` with its meta rows, ``directory-1/``, a signed
 ``manifest.json``, ``snapshots/current``), and read through ``search_index.reader.Snapshot``.
 Prints build seconds (certificates and directory apart), size on disk, look-up and institution
 search latency, and an incremental publish of 1,000 revocations, with the targets beside the
@@ -14,7 +15,8 @@ figures. It prints figures; it never fails on a timing.
   snapshot, and take too long. So the certificates are real ``registry.models.Certificate``
   objects made directly (distinct names, ID numbers with a valid check character, numbers,
   QR tokens, 20,000 institutions' scopes), and ``_rows`` is mirrored without its registry reads:
-  the same four keys, the same ``_doc`` (masked name and ID), fed to the real ``_write_certs``.
+  the same four keys, the same ``masked_doc`` (masked name and ID), the same keyed record ids,
+  fed to the real ``write_certs`` (staged, then moved in record-id order by ``finish_build``).
   The certificate build time therefore includes making those objects; "where the time goes"
   measures each part (making the objects, the four HMAC keys, the masked JSON document) on a
   separate sample, and SQLite is the rest. The 20,000 institutions are real ``Institution``
@@ -26,11 +28,11 @@ figures. It prints figures; it never fails on a timing.
   (the three pair kinds in turn, on random certificates) interleaved with 20,000 misses (a wrong
   second key), so load on the machine affects both alike; each is timed on its own.
 * Incremental publish: 1,000 valid certificates become revoked. Their rows (new masked document,
-  keys recomputed) go through ``_write_certs(..., replace=True)`` in one ``BEGIN IMMEDIATE``
-  transaction on the built ``certs.sqlite``, as ``publish(incremental=True)`` does; then the
-  count and the re-signed manifest. A reader opened before (it re-checks the manifest every
-  0.5 s; its SQLite connection sees a commit at its next statement) then looks all 1,000 up
-  until every one reads as revoked: the time from the commit until then is printed.
+  keys recomputed) go through ``publish.commit_generation``, as ``publish(incremental=True)``
+  does: the rows, the count and the re-signed manifest of the new generation in one
+  ``BEGIN IMMEDIATE`` transaction on the built ``certs.sqlite``. A reader opened before (each
+  look-up reads the record's generation in the same statement) then looks all 1,000 up until
+  every one reads as revoked: the time from the commit until then is printed.
 
     ./run bench index [--count 1000000] [--institutions 20000] [--lookups 20000] [--runs 5] [--quick]
 """
@@ -62,21 +64,19 @@ from registry.filings import institution_to_dict  # noqa: E402
 from registry.ids import id_check_char  # noqa: E402
 from registry.models import Certificate, CertStatus, Institution, InstitutionStatus, ScopeItem, Seal, Style  # noqa: E402
 from registry.tables import BEIJING_DISTRICTS, GUANGDONG_CITIES  # noqa: E402
+from search_index._build import DECOY, Row, finish_build, masked_doc, open_build, set_meta, write_certs  # noqa: E402
+from search_index._layout import INDEX, INSTITUTIONS, SCHEMA_ID, SeqSealer, directory_name, record_id  # noqa: E402
 from search_index.directory import build_directory, dump  # noqa: E402
 from search_index.privacy import PairKind, pair_key, qr_key  # noqa: E402
 from search_index.publish import (  # noqa: E402
-    _DECOY,
-    _doc,
     _region,
     _sign,
     _switch,
-    _write_certs,
     _write_json,
-    finish_build,
+    commit_generation,
     load_or_create_keys,
-    open_build,
 )
-from search_index.reader import Snapshot  # noqa: E402
+from search_index.reader import _FIND_RECORD, Snapshot  # noqa: E402
 
 TARGET_BUILD_S = 60.0
 TARGET_LOOKUP_US = 20.0
@@ -556,11 +556,15 @@ def _keys(secret: bytes, c: Certificate) -> list[bytes]:
 
 
 def rows(
-    secret: bytes, certs: Iterable[tuple[Certificate, Inst, str, tuple[str, str] | None]]
-) -> Iterator[tuple[int, str, list[bytes]]]:
-    """``publish._rows`` without its registry reads: the same keys and the same masked document."""
+    secret: bytes, certs: Iterable[tuple[Certificate, Inst, str, tuple[str, str] | None]], *, id_offset: int = 0
+) -> Iterator[Row]:
+    """``_build.certificate_rows`` without its registry reads: the same keys, keyed record id and
+    masked document (no audit entries: their sealed list is empty). ``id_offset`` moves the
+    synthetic registry ids past real ones (benchmarks/site.py adds to the demo's snapshot)."""
+    sealer = SeqSealer(secret)
     for c, inst, pdf, event in certs:
-        yield c.id, _doc(c, inst.obj, [pdf], inst.signers, event), _keys(secret, c)
+        rid = record_id(secret, c.id + id_offset)
+        yield Row(rid, masked_doc(c, inst.obj, [pdf], inst.signers, event), _keys(secret, c), sealer.seal(rid, []))
 
 
 # -- build ------------------------------------------------------------------------------------
@@ -574,20 +578,20 @@ def build(home: Path, corpus: Corpus, count: int, seed: int, keep: set[int]) -> 
     building.mkdir()
     t0 = time.perf_counter()
     conn = open_build(building / "certs.sqlite")  # the same connection set-up as publish()
-    conn.execute("BEGIN")
-    n = _write_certs(conn, rows(secret, certificates(corpus, count, seed, keep)), replace=False)
+    n = write_certs(conn, rows(secret, certificates(corpus, count, seed, keep)))
     t_rows = time.perf_counter()
-    finish_build(conn, building / "certs.sqlite")
-    t1 = time.perf_counter()
     institutions = [i.public for i in corpus.institutions]
-    build_directory(building / "directory-0", institutions)
-    (building / "directory.current").write_text("directory-0")
+    directory = building / directory_name(1)  # as _build.write_directory lays it out
+    directory.mkdir()
+    t_dir = time.perf_counter()
+    build_directory(directory / INDEX, institutions)
     t_index = time.perf_counter()
-    dump(institutions, building / "institutions.json")
+    dump(institutions, directory / INSTITUTIONS)
     t2 = time.perf_counter()
     manifest = {
         "id": snap_id,
-        "schema": "skillcert/snapshot/1",
+        "schema": SCHEMA_ID,
+        "generation": 1,
         "built_at": NOW.isoformat(),
         "certificates": n,
         "institutions": len(institutions),
@@ -596,18 +600,23 @@ def build(home: Path, corpus: Corpus, count: int, seed: int, keep: set[int]) -> 
         "audit_head": "0" * 64,
         "build_seconds": round(t2 - t0, 3),
     }
-    _write_json(building / "manifest.json", _sign(manifest, key))
+    signed = _sign(manifest, key)
+    set_meta(conn, generation=1, manifest=signed, directory=directory.name)
+    t_meta = time.perf_counter()
+    finish_build(conn, building / "certs.sqlite")
+    t_finish = time.perf_counter()
+    _write_json(building / "manifest.json", signed)
     os.replace(building, target)
     _switch(snapshots, target)
     t3 = time.perf_counter()
     return target, {
-        "certs": t1 - t0,
+        "certs": (t_rows - t0) + (t_finish - t_meta),
         "certs_rows": t_rows - t0,
-        "certs_commit": t1 - t_rows,
-        "directory": t2 - t1,
-        "directory_index": t_index - t1,
+        "certs_commit": t_finish - t_meta,
+        "directory": t2 - t_dir,
+        "directory_index": t_index - t_dir,
         "directory_json": t2 - t_index,
-        "manifest": t3 - t2,
+        "manifest": (t3 - t_finish) + (t_meta - t2),
         "total": t3 - t0,
         "n": n,
     }
@@ -623,7 +632,7 @@ def profile_rows(institutions: list[Inst], secret: bytes, count: int, seed: int)
         _keys(secret, c)
     t2 = time.perf_counter()
     for c, inst, pdf, event in sample:
-        _doc(c, inst.obj, [pdf], inst.signers, event)
+        masked_doc(c, inst.obj, [pdf], inst.signers, event)
     t3 = time.perf_counter()
     return {"synth": (t1 - t0) / count * 1e6, "keys": (t2 - t1) / count * 1e6, "doc": (t3 - t2) / count * 1e6}
 
@@ -691,7 +700,7 @@ def lookups(snap: Snapshot, sampled: list[Sampled], rounds: int, n: int, seed: i
 
 def lookup_parts(target: Path, secret: bytes, sampled: list[Sampled]) -> dict[str, float]:
     """Where a look-up's time goes: the key (normalise + HMAC), the SQLite probe, parsing the record."""
-    sql = "SELECT r.rid, r.doc FROM records r WHERE r.rid = COALESCE((SELECT rid FROM keys WHERE k = ?), 0)"
+    sql = _FIND_RECORD  # the reader's own statement: a miss reads the record at a random id
     certs = [s.cert for s in sampled[:5000]]
     n = len(certs)
     t0 = time.perf_counter()
@@ -703,12 +712,13 @@ def lookup_parts(target: Path, secret: bytes, sampled: list[Sampled]) -> dict[st
     for label, mmap in (("", 268_435_456), ("_fullmap", 2**31 - 2**16)):  # the reader's 256 MB; the whole file
         conn = sqlite3.connect(f"file:{target / 'certs.sqlite'}?mode=ro", uri=True)
         conn.execute(f"PRAGMA mmap_size={mmap}")
+        top = int(conn.execute("SELECT MAX(rid) FROM records").fetchone()[0])
         for k in keys[:500] + bad[:500]:  # warm-up
-            conn.execute(sql, (k,)).fetchone()
+            conn.execute(sql, (k, random.randint(0, top))).fetchone()
         t0 = time.perf_counter()
-        docs = [conn.execute(sql, (k,)).fetchone()[1] for k in keys]
+        docs = [conn.execute(sql, (k, random.randint(0, top))).fetchone()[2] for k in keys]
         t1 = time.perf_counter()
-        decoys = [conn.execute(sql, (k,)).fetchone()[1] for k in bad]
+        decoys = [conn.execute(sql, (k, random.randint(0, top))).fetchone()[2] for k in bad]
         t2 = time.perf_counter()
         conn.close()
         out["sql_hit" + label], out["sql_miss" + label] = (t1 - t0) / n * 1e6, (t2 - t1) / n * 1e6
@@ -787,10 +797,10 @@ def revoke(
     key: Any,
     after_commit: Callable[[float], tuple[float, int, int]],
 ) -> tuple[dict[str, float], tuple[float, int, int]]:
-    """Apply 1,000 revocations in place as ``publish(incremental=True)`` does.
+    """Apply 1,000 revocations as a new generation, as ``publish(incremental=True)`` does.
 
-    ``after_commit`` (the open reader watching) runs right after the COMMIT, before the count and
-    the manifest: a site's reader is another process, and it sees the commit, not the manifest.
+    ``after_commit`` (the open reader watching) runs right after the commit (rows, count and
+    manifest are one transaction; only the manifest.json copy and the clean-up follow).
     """
     on = "2026-11-21"
 
@@ -803,38 +813,15 @@ def revoke(
             yield revoked, corpus.institutions[s.inst], s.pdf, (on, REVOKE_REASON)
 
     t0 = time.perf_counter()
-    conn = sqlite3.connect(target / "certs.sqlite", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("BEGIN IMMEDIATE")
-    n = _write_certs(conn, rows(secret, changed()), replace=True)
-    t_write = time.perf_counter()
-    conn.execute("COMMIT")
+    signed = commit_generation(target, key, rows(secret, changed()), updates={"updated_at": NOW.isoformat()})
     t_commit = time.perf_counter()
     seen = after_commit(t_commit)
-    t_seen = time.perf_counter()
-    count = int(conn.execute("SELECT COUNT(*) FROM records WHERE rid != 0").fetchone()[0])
-    conn.close()
-    t_count = time.perf_counter()
-    old = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    manifest = {
-        **old,
-        "certificates": count,
-        "updated_at": NOW.isoformat(),
-        "incremental_updates": int(old.get("incremental_updates", 0)) + 1,
-        "last_increment": n,
-        "build_seconds": round(t_write - t0 + t_count - t_seen, 3),
-    }
-    _write_json(target / "manifest.json", _sign(manifest, key))
-    t_end = time.perf_counter()
     return {
         "start": t0,
         "commit_at": t_commit,
-        "write": t_write - t0,
-        "commit": t_commit - t_write,
-        "count": t_count - t_seen,
-        "manifest": t_end - t_count,
-        "total": (t_commit - t0) + (t_end - t_seen),
-        "n": n,
+        "total": t_commit - t0,
+        "n": int(signed["last_increment"]),
+        "certificates": int(signed["certificates"]),
     }, seen
 
 
@@ -891,8 +878,8 @@ def main() -> None:
         target, b = build(home, corpus, a.count, a.seed, keep)
         sizes = {
             "certs.sqlite": size_of(target / "certs.sqlite"),
-            "directory-0": size_of(target / "directory-0"),
-            "institutions.json": size_of(target / "institutions.json"),
+            "directory-1/index": size_of(target / directory_name(1) / INDEX),
+            "directory-1/institutions.json": size_of(target / directory_name(1) / INSTITUTIONS),
         }
         total_size = size_of(target)
         with sqlite3.connect(f"file:{target / 'certs.sqlite'}?mode=ro", uri=True) as c:
@@ -923,9 +910,8 @@ def main() -> None:
         rv, (seen_s, passes, seen) = revoke(
             target, corpus, victims, secret, key, lambda since: watch(snap, victims, since)
         )
-        time.sleep(0.6)  # past the reader's re-check interval: it re-reads the manifest at its next query
-        snap.lookup_by_pair(PairKind.NAME_ID, victims[0].cert.name, victims[0].cert.id_number)
         snap_id_after = snap.manifest.get("id")
+        generation_after = snap.manifest.get("generation")
         last_increment = snap.manifest.get("last_increment")
         snap.close()
         size_after = size_of(target)
@@ -962,7 +948,9 @@ def main() -> None:
     print(
         f"  snapshot total                      {total_size / 1e6:8.1f} MB   ({sizes['certs.sqlite'] / n:.0f} B per certificate in certs.sqlite)"
     )
-    print(f"  masked record: {doc_bytes:.0f} B on average (the decoy a miss reads: {len(_DECOY.encode())} B)")
+    print(
+        f"  masked record: {doc_bytes:.0f} B on average (a miss reads a random real record; the decoy of an empty snapshot: {len(DECOY.encode())} B)"
+    )
     print(f"reader: Snapshot() opens in {t_open * 1000:.0f} ms")
     print(
         f"look-ups, reused reader, {lk['per_round']:,} hits + {lk['per_round']:,} misses per round, median of {a.runs} rounds"
@@ -995,12 +983,9 @@ def main() -> None:
         expect = "" if rank is None else f"; expected at rank {rank}" if rank else "; **expected one not found**"
         print(f"    {q!r:<28} {se['per_query'][q]:7.2f} ms  {hits:5,d}{expect}")
     print(f"incremental publish: {int(rv['n']):,} revocations")
-    print(f"  _write_certs(replace=True) in one transaction   {rv['write'] * 1000:7.1f} ms")
-    print(f"  COMMIT                                          {rv['commit'] * 1000:7.1f} ms")
-    print(f"  applied (connect -> commit)                     {(rv['write'] + rv['commit']) * 1000:7.1f} ms")
     print(
-        f"  then COUNT(*) {rv['count'] * 1000:.1f} ms + re-signed manifest {rv['manifest'] * 1000:.1f} ms; "
-        f"incremental publish in all {rv['total'] * 1000:.1f} ms (registry reads not included)"
+        f"  commit_generation: rows + count + signed manifest in one transaction, then the manifest.json copy "
+        f"{rv['total'] * 1000:7.1f} ms (registry reads not included); {int(rv['certificates']):,} certificates after"
     )
     visible = seen_s + (rv["commit_at"] - rv["start"])
     print(
@@ -1010,8 +995,8 @@ def main() -> None:
     )
     print(f"  target visible <= {TARGET_VISIBLE_S:.0f} s — {mark(visible <= TARGET_VISIBLE_S)}")
     print(
-        f"  reader's manifest after: id {snap_id_after}, last_increment {last_increment} "
-        f"(re-read at the first query after 0.5 s); snapshot {size_after / 1e6:.1f} MB after"
+        f"  reader's manifest after: id {snap_id_after}, generation {generation_after}, last_increment "
+        f"{last_increment} (with the first record of the new generation); snapshot {size_after / 1e6:.1f} MB after"
     )
     print(f"peak RSS of the benchmark process {peak_rss:.0f} MB")
 

@@ -4,11 +4,10 @@ The snapshot is real where the requests look: the demo (``skillcert.demo_job.run
 a subprocess with a time limit) issues 92 sealed B-LT certificates for its three institutions and
 publishes a snapshot; then 1,000,000 synthetic certificates of ``--institutions`` synthetic
 institutions (``benchmarks/index.py``'s generators: ``make_institutions``, ``certificates``,
-``rows``, fed to the project's ``search_index.publish._write_certs``) are added to that snapshot's
-``certs.sqlite`` (rids above the demo's), the directory is rebuilt with the demo's and the
-synthetic institutions (``build_directory``, ``dump``) and the manifest is re-signed
-(``_sign``), so the demo's institutions, seal fingerprints and PDFs stay valid. None of this
-is timed.
+``rows``, with registry ids past the demo's) are added to that snapshot as one new generation
+by the project's ``search_index.publish.commit_generation`` (as an incremental publish adds one:
+the directory rebuilt with the demo's and the synthetic institutions, the manifest re-signed),
+so the demo's institutions, seal fingerprints and PDFs stay valid. None of this is timed.
 
 ``skillcert serve --workers 2`` (uvicorn, uvloop + httptools when installed, access log off)
 is started as a subprocess on 127.0.0.1 and loaded with ``wrk --latency`` on 127.0.0.1 only:
@@ -66,7 +65,7 @@ import tempfile
 import time
 import tomllib
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from types import ModuleType
@@ -128,57 +127,40 @@ def run_demo_bounded(home: Path, workers: int) -> dict[str, Any]:
 
 def add_synthetic(home: Path, bi: ModuleType, count: int, n_inst: int, seed: int) -> dict[str, Any]:
     """Add ``count`` synthetic certificates and ``n_inst`` institutions to the current snapshot."""
-    from search_index.directory import build_directory, dump
-    from search_index.publish import _sign, _write_certs, _write_json, load_or_create_keys
+    from search_index._layout import INSTITUTIONS, read_meta
+    from search_index.publish import commit_generation, load_or_create_keys
 
     secret, key = load_or_create_keys(home)
     target = (home / "snapshots" / "current").resolve()
-    demo_insts: dict[str, Any] = json.loads((target / "institutions.json").read_text(encoding="utf-8"))
+    conn = sqlite3.connect(f"file:{target / 'certs.sqlite'}?mode=ro", uri=True)
+    try:
+        meta = read_meta(conn, target)
+    finally:
+        conn.close()
+    demo_insts: dict[str, Any] = json.loads((target / meta["directory"] / INSTITUTIONS).read_text(encoding="utf-8"))
+    demo_count = int(json.loads(meta["manifest"])["certificates"])
     t0 = time.perf_counter()
     made = bi.make_institutions(n_inst + len(demo_insts), seed)
     insts = [i for i in made if i.obj.code not in demo_insts][:n_inst]  # the demo's filings stay the real ones
     t_inst = time.perf_counter() - t0
     corpus = bi.Corpus(insts)
 
-    conn = sqlite3.connect(target / "certs.sqlite", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    base = int(conn.execute("SELECT COALESCE(MAX(rid), 0) FROM records").fetchone()[0])
-    demo_count = int(conn.execute("SELECT COUNT(*) FROM records WHERE rid != 0").fetchone()[0])
-
-    def shifted() -> Iterator[tuple[int, str, list[bytes]]]:
-        for rid, doc, keys in bi.rows(secret, bi.certificates(corpus, count, seed)):
-            yield rid + base, doc, keys
-
-    t0 = time.perf_counter()
-    conn.execute("BEGIN")
-    n = _write_certs(conn, shifted(), replace=False)
-    conn.execute("COMMIT")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    total = int(conn.execute("SELECT COUNT(*) FROM records WHERE rid != 0").fetchone()[0])
-    conn.close()
-    t_certs = time.perf_counter() - t0
-
     t0 = time.perf_counter()
     institutions = list(demo_insts.values()) + [i.public for i in insts]
-    name = "directory-bench"
-    build_directory(target / name, institutions)
-    dump(institutions, target / "institutions.json.new")
-    os.replace(target / "institutions.json.new", target / "institutions.json")
-    (target / "directory.current").write_text(name)
-    t_dir = time.perf_counter() - t0
-
-    old = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    manifest = {**old, "certificates": total, "institutions": len(institutions)}
-    _write_json(target / "manifest.json", _sign(manifest, key))
+    rows = bi.rows(secret, bi.certificates(corpus, count, seed), id_offset=10**9)  # past the demo's registry ids
+    signed = commit_generation(target, key, rows, institutions=institutions)
+    conn = sqlite3.connect(target / "certs.sqlite", isolation_level=None)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    t_all = time.perf_counter() - t0
     return {
         "target": target,
         "demo": demo_count,
-        "added": n,
-        "total": total,
+        "added": int(signed["last_increment"]),
+        "total": int(signed["certificates"]),
         "institutions": len(institutions),
         "t_inst": t_inst,
-        "t_certs": t_certs,
-        "t_dir": t_dir,
+        "t_certs": t_all,
         "size": bi.size_of(target / "certs.sqlite"),
     }
 
@@ -782,8 +764,8 @@ def main() -> None:
     )
     print(
         f"  set-up, not timed in the figures: demo (issue + seal B-LT + publish) {t_demo:.0f} s; "
-        f"{built['added']:,} certificates into certs.sqlite {built['t_certs']:.0f} s "
-        f"(+ {built['t_inst']:.1f} s making the filings); directory {built['t_dir']:.1f} s; "
+        f"{built['added']:,} certificates and the directory as one new generation {built['t_certs']:.0f} s "
+        f"(+ {built['t_inst']:.1f} s making the filings); "
         f"certs.sqlite {built['size'] / 1e6:.0f} MB; server ready in {t_ready:.1f} s"
     )
     print(

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ._coverage import qr_token_digest, short_digest
+
 __all__ = ["Inconsistency", "replay_differences"]
 
 _CERT_FIELDS = (
@@ -100,6 +102,8 @@ def replay_differences(conn: sqlite3.Connection) -> Iterator[Inconsistency]:
                 continue  # reported below as a row the log does not know
             if action == "issue":
                 c.update(number=after["number"], issue_date=after["issue_date"], status=after["status"])
+                if "qr_token_sha256" in after:  # issue events before 2026-12 did not record it
+                    c["qr_token_sha256"] = after["qr_token_sha256"]
             elif action == "deliver":
                 deliveries[(cid, int(after["version"]))] = after["pdf_sha256"]
             elif action == "correct":
@@ -117,8 +121,8 @@ def replay_differences(conn: sqlite3.Connection) -> Iterator[Inconsistency]:
                 proofs[after["proof_number"]] = (cid, after["pdf_sha256"])
     cols = ", ".join(_CERT_FIELDS)
     seen: set[int] = set()
-    for row in conn.execute(f"SELECT id, {cols} FROM certificate_view ORDER BY id"):
-        cid, stored = int(row[0]), dict(zip(_CERT_FIELDS, row[1:], strict=True))
+    for row in conn.execute(f"SELECT id, {cols}, qr_token FROM certificate_view ORDER BY id"):
+        cid, stored = int(row[0]), dict(zip(_CERT_FIELDS, row[1:-1], strict=True))
         seen.add(cid)
         logged = certs.get(cid)
         ref = last.get(("certificate", str(cid)))
@@ -128,8 +132,22 @@ def replay_differences(conn: sqlite3.Connection) -> Iterator[Inconsistency]:
         for f in _CERT_FIELDS:
             if stored[f] != logged[f]:
                 yield Inconsistency("certificates", stored["number"] or str(cid), f, stored[f], logged[f], ref)
+        token_digest = None if row[-1] is None else qr_token_digest(str(row[-1]))
+        if "qr_token_sha256" in logged and token_digest != logged["qr_token_sha256"]:
+            yield Inconsistency(  # digests only: the token is a credential
+                "certificates",
+                stored["number"] or str(cid),
+                "qr_token",
+                short_digest(token_digest),
+                short_digest(logged["qr_token_sha256"]),
+                ref,
+            )
     for cid in sorted(set(certs) - seen):
         yield Inconsistency("certificates", str(cid), "(row)", "absent", "present", last.get(("certificate", str(cid))))
+    logged_numbers = {c["number"]: cid for cid, c in certs.items() if c["number"] is not None}
+    for number, cid in conn.execute("SELECT number, certificate_id FROM issued_numbers ORDER BY number"):
+        if logged_numbers.get(number) != cid:
+            yield Inconsistency("issued_numbers", str(number), "certificate_id", cid, logged_numbers.get(number), None)
     stored_deliveries = {
         (int(a), int(b)): c for a, b, c in conn.execute("SELECT certificate_id, version, pdf_sha256 FROM deliveries")
     }

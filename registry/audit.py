@@ -6,9 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .published import PublishedManifest
 
 __all__ = [
     "GENESIS",
@@ -162,6 +165,9 @@ class AuditReport:
     root: str
     checkpoints: int
     problems: tuple[tuple[str, str], ...]
+    head: str = GENESIS  # the chain hash of the last entry
+    manifest: str | None = None  # the published manifest the log was compared with
+    trusted_key: bool = False  # whether the checkpoints' signer was checked against the publisher's key
 
     @property
     def ok(self) -> bool:
@@ -172,7 +178,10 @@ class AuditReport:
             "ok": self.ok,
             "entries": self.entries,
             "root": self.root,
+            "head": self.head,
             "checkpoints": self.checkpoints,
+            "manifest": self.manifest,
+            "trusted_key": self.trusted_key,
             "problems": [{"zh": zh, "en": en} for zh, en in self.problems],
         }
 
@@ -220,11 +229,17 @@ class AuditTreeMixin:
             raise NotFound(f"没有大小为 {size} 的检查点", f"no checkpoint of size {size}")
         return StoredCheckpoint(*row)
 
-    def verify_audit(self) -> AuditReport:
-        """Recompute everything from the store: the hash chain, the Merkle root at every signed
-        checkpoint (and each signature), and the tables replayed from the log."""
+    def verify_audit(
+        self, *, manifest: PublishedManifest | None = None, trusted_keys: Collection[str] = ()
+    ) -> AuditReport:
+        """Recompute everything from the store: the hash chain; the Merkle root at every signed
+        checkpoint, each signature (by the publisher's key, when ``trusted_keys`` names it) and the
+        publish entry that follows it; the log's length and head against a published ``manifest``;
+        the tables replayed from the log (QR token digests included); the photo bytes against
+        their hashes; the serial counters against the registers of issued numbers and proofs."""
+        from ._coverage import counter_problems, photo_problems, publish_entry_problems
         from ._replay import replay_differences
-        from .merkle import Checkpoint, tree_root
+        from .published import checkpoint_key_problems, manifest_problems
 
         problems: list[tuple[str, str]] = []
         broken = self.verify_audit_chain()
@@ -237,28 +252,39 @@ class AuditTreeMixin:
             )
         tree = self.audit_tree()
         cps = self.checkpoints()
-        for cp in cps:
-            if cp.size > tree.size:
-                problems.append(
-                    (
-                        f"检查点记录了 {cp.size} 条，日志只剩 {tree.size} 条",
-                        f"checkpoint of size {cp.size}, but the log has {tree.size}",
-                    )
+        checked = list(cps)
+        if manifest is not None:
+            problems.extend(
+                manifest_problems(
+                    manifest, stored=cps, trusted_keys=trusted_keys, log_size=tree.size, hash_at=self._hash_at
                 )
-                continue
-            if tree_root(tree, cp.size).hex() != cp.root:
-                problems.append(
-                    (
-                        f"前 {cp.size} 条记录的 Merkle 根与已签名检查点不符：历史被改写",
-                        f"the Merkle root of the first {cp.size} entries differs from the signed checkpoint: history was rewritten",
-                    )
-                )
-            if not signature_ok(cp, Checkpoint(cp.size, cp.root, cp.signed_at).body()):
-                problems.append((f"检查点 {cp.size} 的签名无效", f"the signature of checkpoint {cp.size} is not valid"))
+            )
+            m_cp = manifest.checkpoint
+            if m_cp is not None and all(
+                (c.size, c.root, c.signature) != (m_cp.size, m_cp.root, m_cp.signature) for c in cps
+            ):
+                checked.append(m_cp)  # gone from the registry or replaced there: check it against the log too
+        problems.extend(checkpoint_key_problems(checked, trusted_keys, tree.size, lambda n: tree.root(n).hex()))
+        sizes = [c.size for c in checked] + ([manifest.audit_seq] if manifest is not None else [])
+        problems.extend(publish_entry_problems(self._conn, sizes, tree.size))
         for diff in replay_differences(self._conn):
             problems.append(diff.describe())
             break  # the first inconsistency is what to look at; the rest usually follows from it
-        return AuditReport(tree.size, tree.root().hex(), len(cps), tuple(problems))
+        problems.extend(photo_problems(self._conn))
+        problems.extend(counter_problems(self._conn))
+        return AuditReport(
+            tree.size,
+            tree.root().hex(),
+            len(cps),
+            tuple(dict.fromkeys(problems)),
+            head=self._hash_at(tree.size) or GENESIS,
+            manifest=manifest.source if manifest is not None else None,
+            trusted_key=bool(trusted_keys),
+        )
+
+    def _hash_at(self, seq: int) -> str | None:
+        row = self._conn.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone()
+        return str(row[0]) if row else None
 
 
 def signature_ok(cp: StoredCheckpoint, body: bytes) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ._blanks_store import BlanksMixin
+from ._coverage import qr_token_digest
 from ._institutions_store import InstitutionsMixin
 from ._lifecycle_store import LifecycleMixin
 from ._returns_store import ReturnsMixin
@@ -413,7 +414,12 @@ class Registry(InstitutionsMixin, SealsMixin, AuditMixin, AuditTreeMixin, Lifecy
                         "certificate",
                         str(cid),
                         {"status": "pending"},
-                        {"number": number, "issue_date": issue_date, "status": "valid"},
+                        {
+                            "number": number,
+                            "issue_date": issue_date,
+                            "status": "valid",
+                            "qr_token_sha256": qr_token_digest(token),
+                        },
                     )
             cur.executemany("INSERT INTO issued_numbers VALUES (?,?,?)", numbers)
             cur.executemany(

@@ -6,20 +6,25 @@ Imports only ``registry``; never signs (that is ``sign/``) but says where the se
 from __future__ import annotations
 
 from .engine import DocumentKind, RenderedPdf, Renderer, RenderSettings
-from .errors import MissingGlyph, PhotoRejected, RenderError
+from .errors import MissingGlyph, PhotoRejected, RecordRejected, RenderError
 from .layout import SealBox
 from .pdfa import read_record
+from .record import EmbeddedRecord, parse_record, record_bytes
 
 __all__ = [
     "DocumentKind",
+    "EmbeddedRecord",
     "MissingGlyph",
     "PhotoRejected",
+    "RecordRejected",
     "RenderError",
     "RenderSettings",
     "RenderedPdf",
     "Renderer",
     "SealBox",
+    "parse_record",
     "read_record",
+    "record_bytes",
     "render_certificate",
 ]
 

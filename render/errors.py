@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from registry.errors import Problem, SkillcertError
 
-__all__ = ["MissingGlyph", "PhotoRejected", "RenderError"]
+__all__ = ["MissingGlyph", "PhotoRejected", "RecordRejected", "RenderError"]
 
 
 class RenderError(SkillcertError):
@@ -31,3 +31,9 @@ class MissingGlyph(RenderError):
 
 class PhotoRejected(RenderError):
     """The photo cannot be used (missing, unreadable, too small)."""
+
+
+class RecordRejected(SkillcertError):
+    """A PDF's embedded certificate record is oversized, oddly encoded or malformed."""
+
+    exit_code = 13

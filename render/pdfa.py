@@ -29,11 +29,8 @@ def xmp_properties(pdf_bytes: bytes) -> dict[str, str]:
 
 
 def read_record(pdf_bytes: bytes) -> dict[str, Any] | None:
-    """The embedded record of a skillcert PDF, or ``None``."""
-    import pikepdf
+    """The embedded record of a skillcert PDF as written, or ``None`` (bounded: see :mod:`.record`)."""
+    from .record import record_bytes
 
-    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
-        spec = pdf.attachments.get(ATTACHMENT)
-        if spec is None:
-            return None
-        return dict(json.loads(spec.get_file().read_bytes()))
+    data = record_bytes(pdf_bytes, ATTACHMENT)
+    return None if data is None else dict(json.loads(data))

@@ -62,7 +62,12 @@ def build_directory(path: Path, institutions: Iterable[dict[str, Any]]) -> int:
 
 
 def open_directory(path: Path) -> Any:
-    return _whoosh().index.open_dir(str(path))
+    """The whoosh index in ``path``; ``FileNotFoundError`` when there is none (or it was removed)."""
+    w = _whoosh()
+    try:
+        return w.index.open_dir(str(path))
+    except w.index.IndexError as e:
+        raise FileNotFoundError(f"no directory index in {path}: {e}") from e
 
 
 def _segments(text: str) -> list[str]:

@@ -1,17 +1,18 @@
 """Publishing a read-only snapshot of the registry for the verification sites.
 
-``publish(registry, home)`` writes ``home/snapshots/<id>/`` — ``certs.sqlite`` (keyed hashes
-and masked records), ``directory/`` (whoosh), ``institutions.json``, ``downloads.sqlite`` (each
-delivered PDF encrypted under its holder's download code, see ``downloads``), ``manifest.json`` (counts,
-build time, the registry's audit-chain head, an Ed25519 signature by the publisher's key) —
-and switches ``home/snapshots/current`` to it atomically. ``incremental=True`` applies the
-changes since the current snapshot in place: an open reader sees them at its next query.
+``publish(registry, home)`` writes a new folder ``home/snapshots/<id>/`` (laid out as
+:mod:`search_index._layout` describes: ``certs.sqlite`` with keyed hashes, masked records and
+the meta rows, ``downloads.sqlite``, ``directory-1/``, the audit tree, a signed manifest) and
+switches ``home/snapshots/current`` to it atomically. ``incremental=True`` adds a generation to
+the current folder instead: new side files first, then the changed records and the new
+manifest in one SQLite transaction, so a reader sees all of a generation or none of it.
 No raw name, ID number or certificate number ever enters a snapshot.
 """
 
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import secrets
@@ -19,6 +20,7 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,20 +29,25 @@ from typing import Any
 from registry import Registry
 from registry.errors import SkillcertError
 from registry.filings import institution_to_dict
-from registry.models import Certificate, Institution
+from registry.models import Institution
 from registry.numbers import parse_institution_code
-from registry.tables import BEIJING_DISTRICTS, GUANGDONG_CITIES, ID_TYPES, LEVELS, PROVINCES, Variant
+from registry.tables import BEIJING_DISTRICTS, GUANGDONG_CITIES, PROVINCES, Variant
 
-from .directory import build_directory, dump
-from .privacy import PairKind, mask_id, mask_name, pair_key, qr_key
+from ._build import (
+    Row,
+    certificate_rows,
+    cleanup_directories,
+    finish_build,
+    open_build,
+    replace_certs,
+    set_meta,
+    write_certs,
+    write_directory,
+    write_downloads,
+)
+from ._layout import AUDIT, CERTS, DOWNLOADS, MANIFEST_COPY, SCHEMA_ID, read_meta
 
-__all__ = ["Manifest", "load_or_create_keys", "publish"]
-
-_SCHEMA = """
-CREATE TABLE keys (k BLOB PRIMARY KEY, rid INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE records (rid INTEGER PRIMARY KEY, doc TEXT NOT NULL);
-CREATE INDEX keys_rid ON keys (rid);
-"""
+__all__ = ["Manifest", "commit_generation", "load_or_create_keys", "publish"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,149 +106,6 @@ def institution_public(reg: Registry, inst: Institution) -> dict[str, Any]:
     return d
 
 
-def _doc(
-    c: Certificate,
-    inst: Institution,
-    pdfs: list[str],
-    signers: list[str],
-    status: tuple[str, str] | None,
-    replaced_on: str | None = None,
-    proofs: list[str] | None = None,
-    audit_seqs: list[int] | None = None,
-) -> str:
-    lv = LEVELS[c.level]
-    return json.dumps(
-        {
-            "name": mask_name(c.name),
-            "id": mask_id(c.id_number),
-            "id_type": c.id_type,
-            "id_type_zh": ID_TYPES[c.id_type].zh,
-            "id_type_en": ID_TYPES[c.id_type].en,
-            "occupation": c.occupation,
-            "job": c.job,
-            "level": c.level,
-            "level_zh": lv.zh,
-            "level_en": lv.en,
-            "issue_date": c.issue_date.isoformat() if c.issue_date else None,
-            "institution_code": inst.code,
-            "institution_zh": inst.name_zh,
-            "institution_en": inst.name_en,
-            "style": inst.style.value,
-            "status": c.status.value,
-            "status_date": status[0] if status else None,
-            "status_reason": status[1] if status else None,
-            "version": c.version,
-            "pdf_sha256": pdfs,
-            "proof_sha256": proofs or [],
-            "replaced_on": replaced_on,
-            "signer_fingerprints": signers,
-            "audit_seqs": audit_seqs or [],
-        },
-        ensure_ascii=False,
-        sort_keys=True,
-    )
-
-
-def _rows(
-    reg: Registry, secret: bytes, certs: Iterable[Certificate], seqs: dict[int, list[int]] | None = None
-) -> Iterator[tuple[int, str, list[bytes]]]:
-    """Keys and masked record per certificate; ``seqs`` (audit entries per certificate) saves a query each."""
-    insts: dict[str, tuple[Institution, list[str]]] = {}
-    for c in certs:
-        if c.number is None or c.qr_token is None:
-            continue
-        if c.institution_code not in insts:
-            inst = reg.institution(c.institution_code)
-            insts[c.institution_code] = (inst, sorted(reg.filed_fingerprints(inst.code)))
-        inst, signers = insts[c.institution_code]
-        pdfs = [d.pdf_sha256 for d in reg.deliveries(c.id)]
-        keys = [
-            pair_key(secret, PairKind.NUMBER_NAME, c.number, c.name),
-            pair_key(secret, PairKind.NUMBER_ID, c.number, c.id_number),
-            pair_key(secret, PairKind.NAME_ID, c.name, c.id_number),
-            qr_key(secret, c.number, c.qr_token),
-        ]
-        event = reg.status_event(c.id) if c.status.value != "valid" else None
-        version_event = reg.version_event(c.id) if c.version > 1 else None
-        proofs = [p.pdf_sha256 for p in reg.proofs(c.id) if p.pdf_sha256]
-        events = seqs.get(c.id, []) if seqs is not None else reg.event_seqs(c.id).get(c.id, [])
-        replaced_on = version_event[1] if version_event else None
-        yield c.id, _doc(c, inst, pdfs, signers, event, replaced_on, proofs, events), keys
-
-
-def open_build(path: Path) -> sqlite3.Connection:
-    """A new certs.sqlite for a full build, in a folder that becomes visible only by atomic rename:
-    no journal while building, and a page cache big enough for the random-order key inserts (the
-    2 MB default thrashes at a million certificates)."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=OFF")
-    conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("PRAGMA cache_size=-262144")
-    conn.executescript(_SCHEMA)
-    return conn
-
-
-def finish_build(conn: sqlite3.Connection, path: Path) -> None:
-    """Add the decoy record, commit, switch to WAL (readers and incremental publishes), fsync."""
-    conn.execute("INSERT INTO records VALUES (0, ?)", (_DECOY,))  # what a miss reads (see reader._lookup)
-    conn.execute("COMMIT")
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.close()
-    with open(path, "rb+") as f:
-        os.fsync(f.fileno())
-
-
-def _write_certs(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, list[bytes]]], *, replace: bool) -> int:
-    n = 0
-    batch_r: list[tuple[int, str]] = []
-    batch_k: list[tuple[bytes, int]] = []
-    for rid, doc, keys in rows:
-        if replace:
-            conn.execute("DELETE FROM keys WHERE rid = ?", (rid,))
-        batch_r.append((rid, doc))
-        batch_k.extend((k, rid) for k in keys)
-        n += 1
-        if len(batch_r) >= 5000:
-            conn.executemany("INSERT OR REPLACE INTO records VALUES (?, ?)", batch_r)
-            conn.executemany("INSERT OR REPLACE INTO keys VALUES (?, ?)", batch_k)
-            batch_r.clear()
-            batch_k.clear()
-    conn.executemany("INSERT OR REPLACE INTO records VALUES (?, ?)", batch_r)
-    conn.executemany("INSERT OR REPLACE INTO keys VALUES (?, ?)", batch_k)
-    return n
-
-
-_DECOY = json.dumps(
-    {
-        "name": "*" * 3,
-        "id": "*" * 18,
-        "id_type": "000",
-        "id_type_zh": "-",
-        "id_type_en": "-" * 8,
-        "occupation": "-" * 6,
-        "job": "",
-        "level": 0,
-        "level_zh": "-",
-        "level_en": "-",
-        "issue_date": "0000-00-00",
-        "institution_code": "-" * 13,
-        "institution_zh": "-" * 16,
-        "institution_en": "-" * 40,
-        "style": "-",
-        "status": "-",
-        "status_date": None,
-        "status_reason": None,
-        "version": 0,
-        "pdf_sha256": ["0" * 64],
-        "proof_sha256": [],
-        "replaced_on": None,
-        "signer_fingerprints": ["0" * 64],
-        "audit_seqs": [0, 0, 0],
-    },
-    sort_keys=True,
-)
-
-
 def _sign(manifest: dict[str, Any], key: Any) -> dict[str, Any]:
     from cryptography.hazmat.primitives import serialization
 
@@ -253,31 +117,6 @@ def _sign(manifest: dict[str, Any], key: Any) -> dict[str, Any]:
         "public_key": base64.b64encode(pub).decode(),
         "signature": base64.b64encode(key.sign(blob)).decode(),
     }
-
-
-_DOWNLOADS_SCHEMA = "CREATE TABLE IF NOT EXISTS blobs (rid INTEGER PRIMARY KEY, blob BLOB NOT NULL)"
-
-
-def _write_downloads(path: Path, source: Path, certs: Iterable[Certificate]) -> int:
-    """Copy the encrypted holder downloads (``source/<number>.bin``, written at issue) of ``certs``."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(_DOWNLOADS_SCHEMA)
-        conn.execute("BEGIN IMMEDIATE")
-        n = 0
-        for c in certs:
-            blob = source / f"{c.number}.bin"
-            if c.number is None or c.status.value == "revoked" or not blob.is_file():
-                conn.execute("DELETE FROM blobs WHERE rid = ?", (c.id,))  # a revoked certificate is not served
-                continue
-            conn.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (c.id, blob.read_bytes()))
-            n += 1
-        conn.execute("COMMIT")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return n
-    finally:
-        conn.close()
 
 
 def _leaf_of(reg: Registry, seq: int) -> bytes:
@@ -335,6 +174,150 @@ def _switch(snapshots: Path, target: Path) -> None:
     os.replace(tmp, link)  # atomic: a reader sees the old or the new snapshot, never neither
 
 
+@contextmanager
+def _publish_lock(snapshots: Path) -> Iterator[None]:
+    """One publisher at a time per ``snapshots`` folder (a second one waits for the first)."""
+    fd = os.open(snapshots / ".publish.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the file releases the lock
+
+
+def commit_generation(
+    folder: Path,
+    key: Any,
+    rows: Iterable[Row],
+    *,
+    institutions: list[dict[str, Any]] | None = None,
+    updates: dict[str, Any] | None = None,
+    started: float | None = None,
+) -> dict[str, Any]:
+    """Add a generation to the snapshot in ``folder``: ``rows`` (changed or new certificates),
+    a new directory when ``institutions`` is given, the manifest updated with ``updates``.
+
+    The side files come first (a directory folder that no committed generation names yet), then
+    the rows and the meta rows (generation, signed manifest, directory) in one transaction: a
+    reader sees all of the generation or none of it. Directories of older generations than the
+    last two are removed. Returns the signed manifest.
+    """
+    started = time.perf_counter() if started is None else started
+    conn = sqlite3.connect(folder / CERTS, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA cache_size=-262144")  # taken as needed: many rows insert at random ids
+        meta = read_meta(conn, folder)
+        generation, old = int(meta["generation"]) + 1, json.loads(meta["manifest"])
+        directory = write_directory(folder, generation, institutions) if institutions is not None else meta["directory"]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            written, added = replace_certs(conn, rows)
+            manifest = {
+                **old,
+                **(updates or {}),
+                "generation": generation,
+                "certificates": int(old["certificates"]) + added,
+                "incremental_updates": int(old.get("incremental_updates", 0)) + 1,
+                "last_increment": written,
+            }
+            if institutions is not None:
+                manifest["institutions"] = len(institutions)
+            manifest["build_seconds"] = round(time.perf_counter() - started, 3)
+            signed = _sign(manifest, key)
+            set_meta(conn, generation=generation, manifest=signed, directory=directory)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.close()
+    _write_json(folder / MANIFEST_COPY, signed)
+    cleanup_directories(folder, {directory, meta["directory"]})
+    return signed
+
+
+def _full(
+    reg: Registry, home: Path, secret: bytes, key: Any, now: datetime, downloads_dir: Path, started: float
+) -> Manifest:
+    snapshots = home / "snapshots"
+    head_seq, head_hash = reg.audit_head()
+    institutions = [institution_public(reg, i) for i in reg.institutions()]
+    snap_id = now.strftime("%Y%m%dT%H%M%S") + f"-{head_seq}"
+    target = snapshots / snap_id
+    building = snapshots / f".building-{snap_id}"
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir()
+    conn = open_build(building / CERTS)
+    n = write_certs(conn, certificate_rows(reg, secret, reg.certificates(), reg.event_seqs()))
+    downloads = write_downloads(building / DOWNLOADS, downloads_dir, secret, reg.certificates())
+    directory = write_directory(building, 1, institutions)
+    manifest = {
+        "id": snap_id,
+        "schema": SCHEMA_ID,
+        "generation": 1,
+        "built_at": now.isoformat(),
+        "certificates": n,
+        "downloads": downloads,
+        "institutions": len(institutions),
+        "retired_codes": [c for c, _, _ in reg.retired_codes()],
+        "audit_seq": head_seq,
+        "audit_head": head_hash,
+        "checkpoint": _checkpoint(reg, key, building / AUDIT, head_seq, now),
+        "build_seconds": round(time.perf_counter() - started, 3),
+    }
+    signed = _sign(manifest, key)
+    set_meta(conn, generation=1, manifest=signed, directory=directory)
+    finish_build(conn, building / CERTS)
+    _write_json(building / MANIFEST_COPY, signed)
+    os.replace(building, target)
+    _switch(snapshots, target)
+    return Manifest(target, manifest)
+
+
+def _incremental(
+    reg: Registry, home: Path, secret: bytes, key: Any, now: datetime, downloads_dir: Path, started: float
+) -> Manifest:
+    current = home / "snapshots" / "current"
+    if not (current / CERTS).exists():
+        raise SkillcertError(
+            "还没有可增量更新的快照，请先完整发布", "no snapshot to update yet; publish a full one first"
+        )
+    target = current.resolve()
+    conn = sqlite3.connect(f"file:{target / CERTS}?mode=ro", uri=True)
+    try:
+        old = json.loads(read_meta(conn, target)["manifest"])
+    finally:
+        conn.close()
+    after = int(old["audit_seq"])
+    head_seq, head_hash = reg.audit_head()
+    changed = {i: reg.certificate_by_id(i) for i in sorted(reg.changed_certificate_ids(after_seq=after))}
+    codes = sorted({e.entity_key for e in reg.audit_entries(entity="institution") if e.seq > after})
+    rederive = dict(changed)  # a changed institution: its certificates' records carry its name and keys
+    for code in codes:
+        rederive.update((c.id, c) for c in reg.certificates(institution_code=code))
+    # downloads first: a reader of the old generation may get the new file of a changed certificate,
+    # never a revoked certificate's file once its record says revoked
+    write_downloads(target / DOWNLOADS, downloads_dir, secret, changed.values())
+    checkpoint = _checkpoint(reg, key, target / AUDIT, head_seq, now)  # appends: old checkpoints stay provable
+    institutions = [institution_public(reg, i) for i in reg.institutions()] if codes else None
+    signed = commit_generation(
+        target,
+        key,
+        certificate_rows(reg, secret, (rederive[i] for i in sorted(rederive))),
+        institutions=institutions,
+        updates={
+            "checkpoint": checkpoint,
+            "audit_seq": head_seq,
+            "audit_head": head_hash,
+            "retired_codes": [c for c, _, _ in reg.retired_codes()],
+            "updated_at": now.isoformat(),
+        },
+        started=started,
+    )
+    return Manifest(target, {k: v for k, v in signed.items() if k not in ("signature", "public_key")})
+
+
 def publish(
     reg: Registry,
     home: Path,
@@ -344,94 +327,19 @@ def publish(
     actor: str = "publisher",
     downloads_dir: Path | None = None,
 ) -> Manifest:
-    """Publish a new snapshot (or apply the changes since the current one, in place).
+    """Publish a new snapshot (or add a generation with the changes since the current one).
 
     ``downloads_dir`` holds the encrypted holder downloads written at issue (default ``home/downloads``).
     """
     started = time.perf_counter()
-    downloads_dir = downloads_dir or home / "downloads"
-    now = now or datetime.now(UTC)
     secret, key = load_or_create_keys(home)
     snapshots = home / "snapshots"
     snapshots.mkdir(parents=True, exist_ok=True)
-    head_seq, head_hash = reg.audit_head()
-    institutions = [institution_public(reg, i) for i in reg.institutions()]
-    current = snapshots / "current"
+    with _publish_lock(snapshots):
+        how = _incremental if incremental else _full
+        m = how(reg, home, secret, key, now or datetime.now(UTC), downloads_dir or home / "downloads", started)
+    details = {"incremental": incremental, "audit_seq": m.data["audit_seq"], "certificates": m.data["certificates"]}
     if incremental:
-        if not (current / "manifest.json").exists():
-            raise SkillcertError(
-                "还没有可增量更新的快照，请先完整发布", "no snapshot to update yet; publish a full one first"
-            )
-        target = current.resolve()
-        old = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-        changed = sorted(reg.changed_certificate_ids(after_seq=int(old["audit_seq"])))
-        conn = sqlite3.connect(target / "certs.sqlite", isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("BEGIN IMMEDIATE")
-        n = _write_certs(conn, _rows(reg, secret, (reg.certificate_by_id(c) for c in changed)), replace=True)
-        conn.execute("COMMIT")
-        count = int(conn.execute("SELECT COUNT(*) FROM records WHERE rid != 0").fetchone()[0])
-        conn.close()
-        _write_downloads(target / "downloads.sqlite", downloads_dir, (reg.certificate_by_id(c) for c in changed))
-        if any(e.entity == "institution" for e in reg.audit_entries_after(int(old["audit_seq"]))):
-            tmp_dir = target / f"directory-{head_seq}"
-            build_directory(tmp_dir, institutions)
-            dump(institutions, target / "institutions.json.new")
-            os.replace(target / "institutions.json.new", target / "institutions.json")
-            (target / "directory.current").write_text(tmp_dir.name)
-        checkpoint = _checkpoint(reg, key, target / "audit", head_seq, now)
-        manifest = {
-            **old,
-            "checkpoint": checkpoint,
-            "audit_seq": head_seq,
-            "audit_head": head_hash,
-            "certificates": count,
-            "institutions": len(institutions),
-            "updated_at": now.isoformat(),
-            "incremental_updates": int(old.get("incremental_updates", 0)) + 1,
-            "last_increment": n,
-            "build_seconds": round(time.perf_counter() - started, 3),
-        }
-        _write_json(target / "manifest.json", _sign(manifest, key))
-        reg.record_event(
-            "publish",
-            "snapshot",
-            target.name,
-            {"incremental": True, "audit_seq": head_seq, "certificates": count, "applied": n},
-            actor=actor,
-        )
-        return Manifest(target, manifest)
-
-    snap_id = now.strftime("%Y%m%dT%H%M%S") + f"-{head_seq}"
-    target = snapshots / snap_id
-    building = snapshots / f".building-{snap_id}"
-    shutil.rmtree(building, ignore_errors=True)
-    building.mkdir()
-    conn = open_build(building / "certs.sqlite")
-    conn.execute("BEGIN")
-    n = _write_certs(conn, _rows(reg, secret, reg.certificates(), reg.event_seqs()), replace=False)
-    finish_build(conn, building / "certs.sqlite")
-    downloads = _write_downloads(building / "downloads.sqlite", downloads_dir, reg.certificates())
-    build_directory(building / "directory-0", institutions)
-    (building / "directory.current").write_text("directory-0")
-    dump(institutions, building / "institutions.json")
-    manifest = {
-        "id": snap_id,
-        "schema": "skillcert/snapshot/1",
-        "built_at": now.isoformat(),
-        "certificates": n,
-        "downloads": downloads,
-        "institutions": len(institutions),
-        "retired_codes": [c for c, _, _ in reg.retired_codes()],
-        "audit_seq": head_seq,
-        "audit_head": head_hash,
-        "checkpoint": _checkpoint(reg, key, building / "audit", head_seq, now),
-        "build_seconds": round(time.perf_counter() - started, 3),
-    }
-    _write_json(building / "manifest.json", _sign(manifest, key))
-    os.replace(building, target)
-    _switch(snapshots, target)
-    reg.record_event(
-        "publish", "snapshot", snap_id, {"incremental": False, "audit_seq": head_seq, "certificates": n}, actor=actor
-    )
-    return Manifest(target, manifest)
+        details["applied"] = m.data["last_increment"]
+    reg.record_event("publish", "snapshot", m.path.name, details, actor=actor)
+    return m

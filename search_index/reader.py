@@ -1,10 +1,17 @@
 """Reading a published snapshot: exact two-of-three look-ups, QR look-ups, the directory.
 
 There is no function that takes one key: every certificate look-up needs a pair (SPEC §5) or
-the number with the QR token. A miss does the same work as a hit (a random real record is read
-and parsed), so the time of an answer says nothing about whether a key exists. The reader follows
-``snapshots/current``: a new full snapshot is picked up without restart, and incremental
-updates of the open one are seen at the next query.
+the number with the QR token. A miss does the same work as a hit (one statement reads the
+record at a random id and parses it), so the time of an answer says nothing about whether a
+key exists.
+
+One consistent snapshot at a time: the reader holds one :class:`~search_index._state.State`
+(manifest, directory, filed keys, connection of one generation) and swaps it whole. It follows
+``snapshots/current`` (a full publish, seen within half a second), and each look-up reads the
+record and the generation it belongs to in one statement, so the first answer from a new
+incremental generation comes with that generation's manifest and directory; directory and
+manifest reads check the generation first. :meth:`Snapshot.pinned` holds one generation for
+several reads (a check that reads the directory, then the record, then the directory again).
 """
 
 from __future__ import annotations
@@ -12,19 +19,37 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from registry.errors import SkillcertError
 
-from .directory import open_directory, search
+from ._layout import AUDIT, CERTS, DOWNLOADS, SeqSealer
+from ._state import State, close_unused, connect, load_state
+from .directory import search
 from .privacy import PairKind, pair_key, qr_key
 
-__all__ = ["CertificateView", "Snapshot"]
+__all__ = ["CertificateView", "Snapshot", "SnapshotView"]
 
-_RECHECK_SECONDS = 0.5
+_RECHECK_SECONDS = 0.5  # how often the reader looks where ``current`` points
+_TRIES = 3
+_GENERATION = "SELECT v FROM meta WHERE k = 'generation'"
+# hit and miss alike: one key probe, then the first record at or after the found id (a miss: a
+# random id), with the generation — all in one statement, so in one read transaction
+_FIND = (
+    "SELECT (SELECT rid FROM keys WHERE k = ?1), r.rid, r.doc, (SELECT v FROM meta WHERE k = 'generation'){} "
+    "FROM records r WHERE r.rid >= COALESCE((SELECT rid FROM keys WHERE k = ?1), ?2) ORDER BY r.rid LIMIT 1"
+)
+_FIND_RECORD = _FIND.format("")
+_FIND_SEALED = _FIND.format(", (SELECT sealed FROM proofs WHERE rid = r.rid)")
+
+
+_BLOB_AT_OR_AFTER = "SELECT rid, blob FROM blobs WHERE rid >= ? ORDER BY rid LIMIT 1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,98 +63,53 @@ class CertificateView:
         return str(self.doc["status"])
 
 
-class Snapshot:
-    """An open snapshot. ``root`` is ``home/snapshots`` (following ``current``) or one snapshot folder."""
+class _Found(NamedTuple):  # a tuple: made on every look-up, hit or miss
+    state: State  # the generation the record belongs to
+    rid: int | None  # None: no such key
+    doc: dict[str, Any]
+    sealed: bytes | None
 
-    def __init__(self, root: Path, secret: bytes) -> None:
-        self._root = root
-        self._secret = secret
-        self._opened: Path | None = None
-        self._checked = 0.0
-        self._conn: sqlite3.Connection | None = None
-        self._max_rid = 0  # the highest record id: misses read a random record up to it
-        self._ix: Any = None
-        self._searcher: Any = None
-        self._institutions: dict[str, Any] = {}
-        self._directory_name = ""
-        self.manifest: dict[str, Any] = {}
-        self._open()
 
-    @classmethod
-    def open(cls, home: Path) -> Snapshot:
-        """The current snapshot under ``home`` (``$SKILLCERT_HOME``), with the secret kept there."""
-        secret_file = home / "index.secret"
-        if not secret_file.exists():
-            raise SkillcertError("没有索引密钥，请先发布快照", "no index secret: publish a snapshot first")
-        return cls(home / "snapshots", secret_file.read_bytes())
+def _query(state: State, key: bytes, sealed: bool) -> tuple[Any, ...]:
+    decoy = secrets.randbelow(state.max_rid + 1)
+    row: tuple[Any, ...] | None = state.conn.execute(_FIND_SEALED if sealed else _FIND_RECORD, (key, decoy)).fetchone()
+    if row is None:
+        raise SkillcertError(f"快照 {state.folder} 没有记录", f"the snapshot {state.folder} holds no records")
+    return row
 
-    def _target(self) -> Path:
-        cur = self._root / "current"
-        target = cur.resolve() if cur.exists() else self._root
-        if not (target / "manifest.json").exists():
-            raise SkillcertError(f"{target} 不是快照", f"{target} is not a snapshot")
-        return target
 
-    def _open(self) -> None:
-        target = self._target()
-        conn = sqlite3.connect(f"file:{target / 'certs.sqlite'}?mode=ro", uri=True, check_same_thread=False)
-        conn.execute("PRAGMA mmap_size=268435456")
-        old = self._conn
-        self._conn, self._opened = conn, target
-        self._load_side(target)
-        if old is not None:
-            old.close()
+def _found(state: State, row: tuple[Any, ...]) -> _Found:
+    doc = json.loads(row[2])  # parsed on a miss too: the same work either way
+    hit = row[0] is not None and row[0] == row[1]
+    return _Found(state, int(row[1]) if hit else None, doc, row[4] if len(row) > 4 else None)
 
-    def _load_side(self, target: Path) -> None:
-        self.manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-        if self._conn is not None:  # incremental publishes add records: misses sample all of them
-            self._max_rid = int(self._conn.execute("SELECT COALESCE(MAX(rid), 0) FROM records").fetchone()[0])
-        name = (target / "directory.current").read_text().strip()
-        if name != self._directory_name or self._opened != target:
-            self._ix = open_directory(target / name)
-            if self._searcher is not None:
-                self._searcher.close()
-            self._searcher = self._ix.searcher()
-            self._directory_name = name
-            self._institutions = json.loads((target / "institutions.json").read_text(encoding="utf-8"))
 
-    def _fresh(self) -> sqlite3.Connection:
-        now = time.monotonic()
-        if now - self._checked > _RECHECK_SECONDS:
-            self._checked = now
-            if self._target() != self._opened:
-                self._open()
-            elif self._opened is not None:
-                self._load_side(self._opened)
-        assert self._conn is not None
-        return self._conn
+class _Reads:
+    """Every read, over the state a subclass gives: ``_side()`` for the manifest and directory,
+    ``_find()`` for a certificate key (the record with the state of its generation)."""
 
-    def close(self) -> None:
-        if self._searcher is not None:
-            self._searcher.close()
-        if self._conn is not None:
-            self._conn.close()
+    _secret: bytes
+    _sealer: SeqSealer
+
+    def _side(self) -> State:
+        raise NotImplementedError
+
+    def _find(self, key: bytes, *, sealed: bool = False) -> _Found:
+        raise NotImplementedError
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The signed manifest of the generation being served."""
+        return dict(self._side().manifest)
+
+    @property
+    def generation(self) -> int:
+        return self._side().generation
 
     # -- certificates ----------------------------------------------------------------------
     def _lookup(self, key: bytes) -> CertificateView | None:
-        found = self._lookup_rid(key)
-        return found[1] if found else None
-
-    def _lookup_rid(self, key: bytes) -> tuple[int, CertificateView] | None:
-        # one key probe and one record read whether or not the key exists: a miss reads and parses
-        # a random real record (a fixed decoy would stay hot in the cache and answer faster), so
-        # the time of an answer says nothing about whether a key exists
-        conn = self._fresh()
-        decoy = secrets.randbelow(self._max_rid) + 1 if self._max_rid else 0
-        row = conn.execute(
-            "SELECT (SELECT rid FROM keys WHERE k = ?1), doc FROM records "
-            "WHERE rid = COALESCE((SELECT rid FROM keys WHERE k = ?1), ?2)",
-            (key, decoy),
-        ).fetchone()
-        if row is None:
-            return None
-        doc = json.loads(row[1])
-        return (int(row[0]), CertificateView(doc)) if row[0] is not None else None
+        found = self._find(key)
+        return CertificateView(found.doc) if found.rid is not None else None
 
     def lookup_by_pair(self, kind: PairKind | str, a: str, b: str) -> CertificateView | None:
         """Two of three keys: (number, name), (number, ID number) or (name, ID number)."""
@@ -143,78 +123,216 @@ class Snapshot:
             return None
         return self._lookup(qr_key(self._secret, number, token))
 
-    def encrypted_download(self, number: str, id_number: str) -> tuple[CertificateView, bytes | None] | None:
+    def encrypted_download(self, number: str, id_number: str) -> tuple[CertificateView | None, bytes | None]:
         """The record and its encrypted PDF (``downloads.decrypt_pdf`` opens it with the holder's code).
 
-        Found by the number + ID pair; ``None`` when the pair is unknown, a ``None`` blob when the
-        certificate has no download (revoked, or issued without notices).
+        Found by the number + ID pair. An unknown pair gives ``(None, blob)`` where ``blob`` is a
+        random real download read by the same statement — so a miss does the same work as a hit
+        (the caller tries the code on it, bound to no number, which always fails). A ``None`` blob
+        with a record: the certificate has no download (revoked, or issued without notices).
         """
         if not number.strip() or not id_number.strip():
             raise SkillcertError(
                 "下载需要证书编号和证件号码", "a download needs the certificate number and the ID number"
             )
-        found = self._lookup_rid(pair_key(self._secret, PairKind.NUMBER_ID, number, id_number))
-        if found is None:
-            return None
-        rid, view = found
-        assert self._opened is not None
-        path = self._opened / "downloads.sqlite"
+        found = self._find(pair_key(self._secret, PairKind.NUMBER_ID, number, id_number))
+        view = CertificateView(found.doc) if found.rid is not None else None
+        path = found.state.folder / DOWNLOADS
         if not path.exists():
             return view, None
+        wanted = found.rid if found.rid is not None else secrets.randbits(63)
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            row = conn.execute("SELECT blob FROM blobs WHERE rid = ?", (rid,)).fetchone()
+            row = (
+                conn.execute(_BLOB_AT_OR_AFTER, (wanted,)).fetchone()
+                or conn.execute(_BLOB_AT_OR_AFTER, (0,)).fetchone()
+            )
         finally:
             conn.close()
-        return view, (bytes(row[0]) if row else None)
+        blob = bytes(row[1]) if row else None
+        if view is None:
+            return None, blob
+        return view, (blob if row is not None and row[0] == found.rid else None)
 
     # -- the audit log's signed checkpoint and proofs ------------------------------------------
     def checkpoint(self) -> dict[str, Any] | None:
         """The signed Merkle checkpoint of the registry's audit log this snapshot was published at."""
-        self._fresh()
-        cp = self.manifest.get("checkpoint")
+        cp = self._side().manifest.get("checkpoint")
         return dict(cp) if isinstance(cp, dict) else None
 
     def audit_inclusion(self, number: str, token: str) -> dict[str, Any] | None:
         """Inclusion proofs (RFC 6962) of the certificate's audit entries in the checkpoint's tree.
 
-        Needs the QR pair (number + token), like the landing page. Only leaf hashes and proof
-        hashes are given: the entries themselves stay with the registry.
+        Needs the QR pair (number + token), like the landing page: only here are the entries'
+        sequence numbers unsealed. Only leaf hashes and proof hashes are given: the entries
+        themselves stay with the registry.
         """
         from registry.merkle import FileNodes, inclusion_proof
 
-        view = self.lookup_by_qr(number, token)
-        cp = self.checkpoint()
-        if view is None or cp is None or self._opened is None:
+        if not number.strip() or not token.strip():
+            return None
+        found = self._find(qr_key(self._secret, number, token), sealed=True)
+        cp = found.state.manifest.get("checkpoint")
+        if found.rid is None or not isinstance(cp, dict):
             return None
         size = int(cp["size"])
         entries = []
-        with FileNodes(self._opened / "audit") as nodes:
-            for seq in view.doc.get("audit_seqs", []):
+        with FileNodes(found.state.folder / AUDIT) as nodes:
+            for seq in self._sealer.open(found.rid, found.sealed or b""):
                 if 1 <= seq <= size:
                     proof = inclusion_proof(nodes, seq - 1, size)
                     entries.append(
                         {"seq": seq, "leaf": nodes.node(0, seq - 1).hex(), "proof": [h.hex() for h in proof]}
                     )
-        return {"checkpoint": cp, "entries": entries}
+        return {"checkpoint": dict(cp), "entries": entries}
 
     def audit_consistency(self, old_size: int) -> dict[str, Any] | None:
         """A consistency proof (RFC 6962) from an earlier tree size to this snapshot's checkpoint."""
         from registry.merkle import FileNodes, consistency_proof
 
-        cp = self.checkpoint()
-        if cp is None or self._opened is None or not 0 <= old_size <= int(cp["size"]):
+        state = self._side()
+        cp = state.manifest.get("checkpoint")
+        if not isinstance(cp, dict) or not 0 <= old_size <= int(cp["size"]):
             return None
-        with FileNodes(self._opened / "audit") as nodes:
+        with FileNodes(state.folder / AUDIT) as nodes:
             proof = consistency_proof(nodes, old_size, int(cp["size"]))
-        return {"old_size": old_size, "checkpoint": cp, "proof": [h.hex() for h in proof]}
+        return {"old_size": old_size, "checkpoint": dict(cp), "proof": [h.hex() for h in proof]}
 
     # -- institutions ----------------------------------------------------------------------
     def search_institutions(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
-        self._fresh()
-        return [self._institutions[c] for c in search(self._ix, self._searcher, text, limit) if c in self._institutions]
+        state = self._side()
+        found = search(state.ix, state.searcher, text, limit)
+        return [state.institutions[c] for c in found if c in state.institutions]
 
     def institution(self, code: str) -> dict[str, Any] | None:
-        self._fresh()
-        found = self._institutions.get(code.strip().upper())
+        found = self._side().institutions.get(code.strip().upper())
         return dict(found) if found is not None else None
+
+
+class SnapshotView(_Reads):
+    """One generation, held for several reads (see :meth:`Snapshot.pinned`)."""
+
+    def __init__(self, state: State, secret: bytes, sealer: SeqSealer) -> None:
+        self._state, self._secret, self._sealer = state, secret, sealer
+
+    def _side(self) -> State:
+        return self._state
+
+    def _find(self, key: bytes, *, sealed: bool = False) -> _Found:
+        return _found(self._state, _query(self._state, key, sealed))
+
+
+class Snapshot(_Reads):
+    """An open snapshot. ``root`` is ``home/snapshots`` (following ``current``) or one snapshot folder."""
+
+    def __init__(self, root: Path, secret: bytes) -> None:
+        self._root = root
+        self._secret = secret
+        self._sealer = SeqSealer(secret)
+        self._lock = threading.Lock()
+        folder = self._target()
+        conn = connect(folder)
+        try:
+            self._state = load_state(folder, conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._retired: State | None = None  # kept open one swap longer, for reads still running
+        self._checked = time.monotonic()
+
+    @classmethod
+    def open(cls, home: Path) -> Snapshot:
+        """The current snapshot under ``home`` (``$SKILLCERT_HOME``), with the secret kept there."""
+        secret_file = home / "index.secret"
+        if not secret_file.exists():
+            raise SkillcertError("没有索引密钥，请先发布快照", "no index secret: publish a snapshot first")
+        return cls(home / "snapshots", secret_file.read_bytes())
+
+    def _target(self) -> Path:
+        cur = self._root / "current"
+        target = cur.resolve() if cur.exists() else self._root
+        if not (target / CERTS).exists():
+            raise SkillcertError(f"{target} 不是快照", f"{target} is not a snapshot")
+        return target
+
+    def _swap(self, old: State, new: State) -> State:
+        close_unused(self._retired, old, new)
+        self._retired, self._state = old, new
+        return new
+
+    def _follow(self) -> State:
+        """The state, after looking (at most twice a second) whether ``current`` moved."""
+        state = self._state
+        now = time.monotonic()
+        if now - self._checked <= _RECHECK_SECONDS:
+            return state
+        with self._lock:
+            if self._state is not state:
+                return self._state
+            self._checked = now
+            try:
+                folder = self._target()
+                if folder == state.folder:
+                    return state
+                conn = connect(folder)
+                try:
+                    new = load_state(folder, conn)
+                except BaseException:
+                    conn.close()
+                    raise
+            except (SkillcertError, sqlite3.Error, OSError):  # not (yet) a whole snapshot there: keep this one
+                return state
+            return self._swap(state, new)
+
+    def _reload(self, seen: State) -> State:
+        """The newest generation of the folder ``seen`` belongs to."""
+        with self._lock:
+            cur = self._state
+            if cur is not seen and (cur.folder != seen.folder or cur.generation > seen.generation):
+                return cur  # another thread moved on already
+            new = load_state(cur.folder, cur.conn, cur)
+            return cur if new.generation == cur.generation else self._swap(cur, new)
+
+    def _side(self) -> State:
+        state = self._follow()
+        if int(state.conn.execute(_GENERATION).fetchone()[0]) != state.generation:
+            state = self._reload(state)
+        return state
+
+    def _find(self, key: bytes, *, sealed: bool = False) -> _Found:
+        state = self._follow()
+        row = _query(state, key, sealed)
+        for _ in range(_TRIES):
+            if int(row[3]) == state.generation:
+                break
+            state = self._reload(state)  # the record is from a newer generation: answer with all of it
+            row = _query(state, key, sealed)
+        return _found(state, row)
+
+    @contextmanager
+    def pinned(self) -> Iterator[SnapshotView]:
+        """One generation for every read inside the block, whatever is published meanwhile.
+
+        Its own connection holds one read transaction (SQLite WAL keeps that view while a
+        publisher commits), and the state of the same generation goes with it.
+        """
+        state = self._follow()
+        conn = connect(state.folder)
+        view_state: State | None = None
+        try:
+            conn.execute("BEGIN")
+            if int(conn.execute(_GENERATION).fetchone()[0]) == state.generation:
+                view_state = replace(state, conn=conn)
+            else:
+                view_state = load_state(state.folder, conn, state)
+            yield SnapshotView(view_state, self._secret, self._sealer)
+        finally:
+            conn.close()
+            if view_state is not None and all(view_state.searcher is not s.searcher for s in (state, self._state)):
+                view_state.searcher.close()  # a directory the view opened for itself
+
+    def close(self) -> None:
+        with self._lock:
+            close_unused(self._retired, self._state)
+            close_unused(self._state)
+            self._retired = None

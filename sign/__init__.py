@@ -12,7 +12,8 @@ from .errors import IdentityError, PkiError, SealError
 from .identity import Pkcs11Identity, Pkcs12Identity, cert_fingerprint, load_signer
 from .pki import DemoPki, PkiServer, SealSubject, make_demo_pki
 from .seal import PadesLevel, SealBoxSpec, Sealer, SealOptions
-from .validate import BottomLine, Check, Outcome, SealStatus, Trust, UnreadablePdf, validate_pdf
+from .status import BottomLine, Check, Outcome, SealStatus, Trust, UnreadablePdf
+from .validate import validate_pdf
 
 __all__ = [
     "BottomLine",

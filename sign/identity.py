@@ -77,15 +77,20 @@ def load_signer(identity: SigningIdentity, *, secret: bytes | None = None) -> An
         password = _secret(identity.password_env, secret, "PKCS#12 密码", "PKCS#12 password")
         if not identity.path.is_file():
             raise IdentityError(f"找不到 PKCS#12 文件 {identity.path}", f"PKCS#12 file not found: {identity.path}")
-        try:
-            base = SimpleSigner.load_pkcs12(str(identity.path), passphrase=password)
-        except Exception as e:  # pyHanko/cryptography raise several kinds for a bad file or password
-            base = None
-            err = e
+        from cryptography.hazmat.primitives.serialization import pkcs12
+
+        problem = ""
+        try:  # first with cryptography: pyHanko's loader logs a traceback and returns None on a bad password
+            private_key, _, _ = pkcs12.load_key_and_certificates(identity.path.read_bytes(), password)
+            if private_key is None:
+                problem = "no private key in the file"
+        except (ValueError, TypeError, OSError) as e:
+            problem = str(e) or type(e).__name__
+        base = None if problem else SimpleSigner.load_pkcs12(str(identity.path), passphrase=password)
         if base is None:
             raise IdentityError(
                 f"无法打开 {identity.path.name}（密码错误或文件损坏）",
-                f"cannot open {identity.path.name} (wrong password or damaged file): {err}",
+                f"cannot open {identity.path.name} (wrong password or damaged file): {problem or 'unreadable'}",
             )
         from ._fastsign import CachedKeySigner
 

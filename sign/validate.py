@@ -1,97 +1,31 @@
 """Validating a sealed PDF into data: a bottom line and each check with its reason.
 
-Uses pyHanko's AdES validator (ETSI EN 319 102-1), which judges revocation as of the time the
-timestamp proves and uses the OCSP/CRL data embedded at B-LT — so a B-LT certificate validates
-offline. ``validate_pdf_signature`` alone would judge everything as of now and ignore the
-embedded data (FIELD-NOTES).
+What it does: the file is read strictly and bounded (revisions, a clean end); each seal's CMS
+signature is checked by pyHanko's ``validate_pdf_signature`` with a validation context built from
+the document's own DSS and judged *as of the time its timestamp proves* (retroactive revocation
+data, hard-fail) — so a B-LT certificate validates offline; without a DSS, revocation is fetched
+only when ``Trust.online`` is set. Our own algorithm whitelist (:mod:`._algorithms`) is part of
+``integrity``, and our own modification policy (:mod:`._changes`) replaces pyHanko's verdict on
+later revisions. pyHanko's ETSI EN 319 102-1 (AdES) engine is not used here yet.
+
+Nothing a file contains makes this raise anything but :class:`UnreadablePdf`.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
-from registry.errors import SkillcertError
-
+from ._algorithms import algorithm_problem
+from ._changes import SealStanding, judge_changes, review_revisions, tail_problem
 from .identity import cert_fingerprint
+from .status import BottomLine, Check, Outcome, SealStatus, SignatureReport, Trust, UnreadablePdf
 
 __all__ = ["BottomLine", "Check", "Outcome", "SealStatus", "SignatureReport", "Trust", "UnreadablePdf", "validate_pdf"]
 
-
-class Outcome(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    NOT_APPLICABLE = "not_applicable"
-    UNKNOWN = "unknown"
-
-
-class BottomLine(StrEnum):
-    VALID = "valid"
-    INVALID = "invalid"
-    REVOKED = "revoked"
-    UNKNOWN = "unknown"
-
-
-class UnreadablePdf(SkillcertError):
-    exit_code = 13
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    name: str
-    outcome: Outcome
-    zh: str
-    en: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"check": self.name, "outcome": self.outcome.value, "zh": self.zh, "en": self.en}
-
-
-@dataclass(frozen=True, slots=True)
-class SignatureReport:
-    field: str
-    signer: str
-    fingerprint: str
-    signing_time: str | None
-    timestamp_time: str | None
-    ades: str
-    checks: tuple[Check, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SealStatus:
-    bottom_line: BottomLine
-    checks: tuple[Check, ...]
-    signatures: tuple[SignatureReport, ...] = field(default=())
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "bottom_line": self.bottom_line.value,
-            "checks": [c.as_dict() for c in self.checks],
-            "signatures": [
-                {
-                    "field": s.field,
-                    "signer": s.signer,
-                    "fingerprint": s.fingerprint,
-                    "signing_time": s.signing_time,
-                    "timestamp_time": s.timestamp_time,
-                    "ades": s.ades,
-                    "checks": [c.as_dict() for c in s.checks],
-                }
-                for s in self.signatures
-            ],
-        }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Trust:
-    roots: tuple[Path, ...]
-    filed_fingerprints: frozenset[str] | None = None  # the institution's filed seal keys, if known
-    online: bool = False  # fetch OCSP/CRL for signatures that carry none (B-B, B-T)
+MAX_REVISIONS = 64  # ours have 2-5; each renewal adds two
+MAX_SIGNATURES = 16
 
 
 def _context(trust: Trust, dss: Any, moment: datetime | None) -> Any:
@@ -129,45 +63,101 @@ def _iso(t: datetime | None) -> str | None:
     return t.isoformat() if t else None
 
 
-def validate_pdf(pdf: bytes, trust: Trust) -> SealStatus:
-    """Validate every signature of ``pdf``; raise :class:`UnreadablePdf` if it is not a PDF."""
-    from pyhanko.pdf_utils.misc import PdfReadError
+def _read(pdf: bytes) -> Any:
+    """A strict pyHanko reader over ``pdf``; anything odd is :class:`UnreadablePdf`."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        reader = PdfFileReader(io.BytesIO(pdf), strict=True)
+        revisions = reader.xrefs.total_revisions
+        if revisions > MAX_REVISIONS:
+            raise UnreadablePdf("PDF 修订版本过多", f"the PDF has too many revisions ({revisions})")
         sigs = list(reader.embedded_signatures)
-        has_dss = "/DSS" in reader.root
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise UnreadablePdf("无法读取该 PDF", f"the file cannot be read as a PDF: {e}") from e
+        if len(sigs) > MAX_SIGNATURES:
+            raise UnreadablePdf("PDF 中签名过多", f"the PDF has too many signatures ({len(sigs)})")
+    except UnreadablePdf:
+        raise
+    except Exception as e:  # PdfReadError, PdfStrictReadError, malformed objects of any kind
+        raise UnreadablePdf("无法读取该 PDF", f"the file cannot be read as a PDF ({_brief(e)})") from e
+    return reader, sigs
+
+
+def _brief(e: BaseException) -> str:
+    text = str(e).splitlines()[0][:160] if str(e) else ""
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+def _dss(reader: Any) -> Any:
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    if "/DSS" not in reader.root:
+        return None
+    try:
+        return DocumentSecurityStore.read_dss(reader)
+    except Exception as e:  # wrong types in /DSS or /VRI, broken streams
+        raise UnreadablePdf(
+            "文件中的验证数据（DSS）格式错误", f"the file's validation data (DSS) is malformed ({_brief(e)})"
+        ) from e
+
+
+def validate_pdf(pdf: bytes, trust: Trust) -> SealStatus:
+    """Validate every signature of ``pdf``; raise :class:`UnreadablePdf` if it is not a readable PDF."""
+    reader, sigs = _read(pdf)
     if not sigs:
         check = Check(
             "signed", Outcome.FAIL, "文件没有电子印章（数字签名）", "the file carries no seal (no digital signature)"
         )
         return SealStatus(BottomLine.INVALID, (check,))
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.dss import DocumentSecurityStore
-
-    dss = DocumentSecurityStore.read_dss(reader) if has_dss else None
-    reports: list[SignatureReport] = []
     seals = [s for s in sigs if s.sig_object_type != "/DocTimeStamp"]  # document timestamps are B-LTA evidence
     if not seals:
         check = Check(
             "signed", Outcome.FAIL, "文件没有电子印章（只有时间戳）", "the file carries no seal, only timestamps"
         )
         return SealStatus(BottomLine.INVALID, (check,))
+    dss = _dss(reader)
+    try:
+        return _validate(pdf, reader, seals, dss, trust)
+    except UnreadablePdf:
+        raise
+    except Exception as e:  # a malformed signature dictionary, CMS blob or object graph
+        raise UnreadablePdf("签名数据无法解析", f"the signature data cannot be parsed ({_brief(e)})") from e
+
+
+def _validate(pdf: bytes, reader: Any, seals: list[Any], dss: Any, trust: Trust) -> SealStatus:
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    found: list[tuple[Any, list[Check], dict[str, Any]]] = []
     for sig in seals:
         ts_time = _timestamp_time(sig)
         # judge as of the time the timestamp proves, with the revocation data embedded at signing
         moment = ts_time if dss is not None else None
-        vc = _context(trust, dss, moment)
-        try:
-            status = validate_pdf_signature(
-                sig, signer_validation_context=vc, ts_validation_context=_context(trust, dss, None)
-            )
-        except Exception as e:  # a malformed signature dictionary or CMS blob
-            raise UnreadablePdf("签名数据无法解析", f"the signature data cannot be parsed: {e}") from e
-        reports.append(_report(sig, status, trust, embedded_revinfo=dss is not None))
+        status = validate_pdf_signature(
+            sig,
+            signer_validation_context=_context(trust, dss, moment),
+            ts_validation_context=_context(trust, dss, None),
+            skip_diff=True,  # our own policy judges later revisions (see _changes)
+        )
+        checks, meta = _signature_checks(sig, status, trust, embedded_revinfo=dss is not None)
+        found.append((sig, checks, meta))
+    standings = {
+        int(sig.signed_revision): SealStanding(
+            revision=int(sig.signed_revision),
+            field=str(sig.field_name),
+            signer=str(meta["signer"]),
+            good=_good(checks),
+            docmdp=int(sig.docmdp_level.value) if sig.docmdp_level is not None else None,
+            locks=sig.fieldmdp,
+        )
+        for sig, checks, meta in found
+    }
+    first = min(standings)
+    revisions = review_revisions(reader, first, list(standings.values()))
+    tail = tail_problem(pdf, reader)
+    reports = []
+    for sig, checks, meta in found:
+        seal = standings[int(sig.signed_revision)]
+        checks.append(_coverage_check(sig) or judge_changes(seal, revisions, standings, tail=tail))
+        reports.append(SignatureReport(checks=tuple(checks), **meta))
     all_checks = [c for r in reports for c in r.checks]
     if any(c.name == "revocation" and c.outcome is Outcome.FAIL for c in all_checks):
         bottom = BottomLine.REVOKED
@@ -179,6 +169,30 @@ def validate_pdf(pdf: bytes, trust: Trust) -> SealStatus:
         bottom = BottomLine.VALID
     summary = Check("signed", Outcome.PASS, f"共 {len(reports)} 个电子印章", f"{len(reports)} seal signature(s)")
     return SealStatus(bottom, (summary, *all_checks), tuple(reports))
+
+
+def _good(checks: list[Check]) -> bool | None:
+    """A later seal's standing: every check passed (None when its key could not be compared)."""
+    outcomes = {c.name: c.outcome for c in checks}
+    if any(o is Outcome.FAIL for o in outcomes.values()):
+        return False
+    if outcomes.get("filed_key") is not Outcome.PASS or outcomes.get("revocation") is not Outcome.PASS:
+        return None
+    return all(o is Outcome.PASS or n == "timestamp" for n, o in outcomes.items())
+
+
+def _coverage_check(sig: Any) -> Check | None:
+    """A signature that does not cover a whole revision signs only part of what is shown."""
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    if sig.coverage in (SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION):
+        return None
+    return Check(
+        "modifications",
+        Outcome.FAIL,
+        "签名没有覆盖完整的文件修订版本",
+        "the signature does not cover a whole revision of the file",
+    )
 
 
 def _when(moment: datetime) -> str:
@@ -193,22 +207,26 @@ def _verdict(name: str, ok: bool, zh: tuple[str, str], en: tuple[str, str]) -> C
     return Check(name, Outcome.PASS if ok else Outcome.FAIL, zh[0] if ok else zh[1], en[0] if ok else en[1])
 
 
-def _report(sig: Any, st: Any, trust: Trust, *, embedded_revinfo: bool) -> SignatureReport:
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-
+def _signature_checks(sig: Any, st: Any, trust: Trust, *, embedded_revinfo: bool) -> tuple[list[Check], dict[str, Any]]:
+    """One seal's checks but ``modifications`` (judged over all seals), and its report's other fields."""
     checks: list[Check] = []
-    intact = bool(st.intact and st.valid)
-    checks.append(
-        _verdict(
-            "integrity",
-            intact,
-            ("签名后内容未被改动，签名数学上有效", "签名无效或签名覆盖的内容被改动"),
-            (
-                "the signed content is unchanged and the signature is cryptographically valid",
-                "the signature is broken or the signed content was changed",
-            ),
+    cert = st.signing_cert
+    bad_algorithm = algorithm_problem(sig.signer_info, cert)
+    intact = bool(st.intact and st.valid) and bad_algorithm is None
+    if bad_algorithm is not None and st.intact and st.valid:
+        checks.append(Check("integrity", Outcome.FAIL, bad_algorithm[0], bad_algorithm[1]))
+    else:
+        checks.append(
+            _verdict(
+                "integrity",
+                intact,
+                ("签名后内容未被改动，签名数学上有效", "签名无效或签名覆盖的内容被改动"),
+                (
+                    "the signed content is unchanged and the signature is cryptographically valid",
+                    "the signature is broken or the signed content was changed",
+                ),
+            )
         )
-    )
     summary = str(getattr(st, "trust_problem_indic", "") or "")
     revoked = bool(getattr(st, "revoked", False)) or "REVOKED" in summary
     expired = "OUT_OF_BOUNDS" in summary or "EXPIRED" in summary
@@ -281,31 +299,6 @@ def _report(sig: Any, st: Any, trust: Trust, *, embedded_revinfo: bool) -> Signa
                 f"timestamp valid: {_when(ts.timestamp)}" if ok else "the timestamp is not valid",
             )
         )
-    coverage = getattr(st, "coverage", None)
-    mod_name = getattr(getattr(st, "modification_level", None), "name", "")
-    if coverage == SignatureCoverageLevel.ENTIRE_FILE:
-        checks.append(
-            Check("modifications", Outcome.PASS, "签名后文件未被追加任何内容", "nothing was added after signing")
-        )
-    elif coverage == SignatureCoverageLevel.ENTIRE_REVISION and mod_name in ("NONE", "LTA_UPDATES", "FORM_FILLING"):
-        checks.append(
-            Check(
-                "modifications",
-                Outcome.PASS,
-                "签名后只追加了验证数据、时间戳或其他印章",
-                "only validation data, timestamps or further seals were added after signing",
-            )
-        )
-    else:
-        checks.append(
-            Check(
-                "modifications",
-                Outcome.FAIL,
-                "签名后文件被追加了不允许的修改（如页面或文字叠加）",
-                "the file was changed after signing in a way that is not allowed (e.g. pages or text added)",
-            )
-        )
-    cert = st.signing_cert
     fp = cert_fingerprint(cert)
     if trust.filed_fingerprints is None:
         checks.append(
@@ -323,12 +316,12 @@ def _report(sig: Any, st: Any, trust: Trust, *, embedded_revinfo: bool) -> Signa
                 ),
             )
         )
-    return SignatureReport(
-        field=sig.field_name,
-        signer=str(cert.subject.native.get("common_name") or cert.subject.human_friendly),
-        fingerprint=fp,
-        signing_time=_iso(getattr(st, "signer_reported_dt", None)),
-        timestamp_time=_iso(ts.timestamp if ts else None),
-        ades="valid" if getattr(st, "bottom_line", False) else "not valid",
-        checks=tuple(checks),
-    )
+    meta = {
+        "field": str(sig.field_name),
+        "signer": str(cert.subject.native.get("common_name") or cert.subject.human_friendly),
+        "fingerprint": fp,
+        "signing_time": _iso(getattr(st, "signer_reported_dt", None)),
+        "timestamp_time": _iso(ts.timestamp if ts else None),
+        "ades": "valid" if getattr(st, "bottom_line", False) else "not valid",
+    }
+    return checks, meta

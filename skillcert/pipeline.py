@@ -1,35 +1,40 @@
 """The issue pipeline: allocate numbers → render → seal → write ``<number>.pdf`` → record delivery.
 
-Resumable: numbers are allocated in one transaction; each certificate is delivered on its own
-(file written atomically, then its SHA-256 recorded). Killed at any moment and run again, it
-finishes the batch: no duplicate number, no gap, no half-written file. A PDF written but not
-yet recorded is recognised by its embedded record and recorded as it is, never rendered again.
+One run at a time per institution (``issue_lock``, taken before anything is allocated), and a run
+that cannot seal — no filed key for a seal the style needs, a key that does not open — is refused
+before it numbers anything. Resumable: numbers are allocated in one transaction; each certificate
+is delivered on its own (``delivery``): its files (PDF, holder's notice, encrypted download)
+staged, its SHA-256 recorded, then the files renamed into place. Killed at any moment and run
+again, it finishes the batch: no duplicate number, no gap, no half-written file, and every
+holder's notice code opens the PDF the delivery record names. Whatever fails inside a worker process comes back
+as data and ends as one bilingual error naming the certificates; nothing is lost by rerunning.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import statistics
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from registry import Registry
-from registry.models import Certificate, Institution, Style
-from render import DocumentKind, Renderer, RenderSettings, read_record
+from registry.errors import Problem, SkillcertError
+from registry.models import Certificate, CertStatus, Institution, Style
+from render import DocumentKind, Renderer, RenderError, RenderSettings, read_record
 from search_index.downloads import encrypt_pdf, new_download_code
 from sign import PadesLevel, SealBoxSpec, Sealer, SealOptions
 
-from .files import write_atomic
-from .notices import write_notice
+from .delivery import Deliverer
+from .issue_lock import issue_lock
 from .seals import IdentitySpec, identity_spec, signers_for
 
-__all__ = ["IssueOptions", "IssueSummary", "issue_batch"]
+__all__ = ["IssueIncomplete", "IssueOptions", "IssueSummary", "NotReadyToSeal", "issue_batch"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,8 +82,71 @@ class IssueSummary:
         }
 
 
+class NotReadyToSeal(SkillcertError):
+    """The institution cannot seal (no key for a seal the style needs, or a key that does not open):
+    refused before any number is allocated."""
+
+    exit_code = 10
+
+    def __init__(self, inst: Institution, zh: str, en: str, *, seal: str = "KIND") -> None:
+        super().__init__(
+            f"机构 {inst.code}（{inst.name_zh}）{zh}；未分配任何编号。请用 skillcert identity add --institution "
+            f"{inst.code} --seal {seal} … 备案签名密钥（演示环境：skillcert pki demo），再运行本命令",
+            f"institution {inst.code} ({inst.name_en or inst.name_zh}) {en}; no number was allocated. File a "
+            f"signing key with `skillcert identity add --institution {inst.code} --seal {seal} …` (demo: "
+            "`skillcert pki demo`), then run this command again",
+        )
+
+
+class IssueIncomplete(SkillcertError):
+    """Some certificates could not be delivered; the rest were, and a rerun resumes."""
+
+    exit_code = 11
+
+    def __init__(self, summary: IssueSummary, failures: list[_Failed], *, not_tried: int) -> None:
+        groups: dict[tuple[str, str], list[str]] = {}
+        for f in failures:
+            groups.setdefault((f.zh, f.en), []).append(f.number)
+        problems = []
+        for (zh, en), numbers in groups.items():
+            shown = ", ".join(numbers[:5]) + (f" … (+{len(numbers) - 5})" if len(numbers) > 5 else "")
+            problems.append(Problem(zh=zh, en=en, field=shown))
+        stop_zh = f"，遇到该错误即停止（另有 {not_tried} 张留待重跑）" if not_tried else ""
+        stop_en = f", stopped at that error ({not_tried} more left for the rerun)" if not_tried else ""
+        super().__init__(
+            f"机构 {summary.institution_code}：交付 {summary.delivered} 张，{len(failures)} 张未能交付{stop_zh}。"
+            "编号已保留（不会重复或跳号）；解决下列问题后重新运行同一命令即可续完",
+            f"institution {summary.institution_code}: delivered {summary.delivered}, {len(failures)} not "
+            f"delivered{stop_en}. Their numbers are kept (no duplicate, no gap): fix what is listed below, "
+            "then rerun the same command to resume",
+            problems=problems,
+        )
+        codes = {f.exit_code for f in failures}
+        self.exit_code = codes.pop() if len(codes) == 1 else IssueIncomplete.exit_code
+        self.summary = summary
+
+
 # --- worker side (one Renderer and one Sealer per process, loaded once) ------------------------
 _WORKER: dict[str, Any] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """What went wrong with one certificate in a worker: data, so it always crosses the process
+    boundary (an exception may not unpickle, and then the whole pool breaks)."""
+
+    certificate_id: int
+    number: str
+    zh: str
+    en: str
+    exit_code: int
+    one_record: bool  # a problem of this record's data (rendering): the batch goes on without it
+
+
+def _reason(e: BaseException) -> tuple[str, str, int]:
+    if isinstance(e, SkillcertError):
+        return e.zh, e.en, e.exit_code
+    return f"意外错误 {type(e).__name__}：{e}", f"unexpected error {type(e).__name__}: {e}", 1
 
 
 Produced = tuple[int, bytes, float, float, tuple[str, bytes] | None]
@@ -89,9 +157,12 @@ def _init_worker(
 ) -> None:
     import atexit
 
-    _WORKER["renderer"] = Renderer(render_settings)
-    atexit.register(_WORKER["renderer"].close)
-    _WORKER["sealer"] = Sealer(signers_for(specs), seal_options)
+    try:
+        _WORKER["renderer"] = Renderer(render_settings)
+        atexit.register(_WORKER["renderer"].close)
+        _WORKER["sealer"] = Sealer(signers_for(specs), seal_options)
+    except Exception as e:  # reported with every job: a failing initializer would break the pool
+        _WORKER["init_error"] = _reason(e)
     _WORKER["downloads"] = downloads
 
 
@@ -104,18 +175,25 @@ def _package(number: str, pdf: bytes) -> tuple[str, bytes]:
 Job = tuple[Certificate, Institution, bytes, Style | None, date | None, str | None]
 
 
-def _produce(job: Job) -> Produced:
+def _produce(job: Job) -> Produced | _Failed:
     record, inst, photo, style, replaced_on, serial = job
-    t0 = time.perf_counter()
-    kind = DocumentKind.REPLACEMENT if replaced_on else DocumentKind.CERTIFICATE
-    rendered = _WORKER["renderer"].render(
-        record, inst, photo=photo, kind=kind, style=style, replacement_date=replaced_on, serial_no=serial
-    )
-    t1 = time.perf_counter()
-    boxes = [SealBoxSpec(b.kind, b.page, b.rect_pt) for b in rendered.seal_boxes]
-    sealed = _WORKER["sealer"].seal(rendered.pdf, boxes)
-    t2 = time.perf_counter()
-    package = _package(str(record.number), sealed) if _WORKER["downloads"] else None
+    if "init_error" in _WORKER:
+        zh, en, code = _WORKER["init_error"]
+        return _Failed(record.id, str(record.number), zh, en, code, one_record=False)
+    try:
+        t0 = time.perf_counter()
+        kind = DocumentKind.REPLACEMENT if replaced_on else DocumentKind.CERTIFICATE
+        rendered = _WORKER["renderer"].render(
+            record, inst, photo=photo, kind=kind, style=style, replacement_date=replaced_on, serial_no=serial
+        )
+        t1 = time.perf_counter()
+        boxes = [SealBoxSpec(b.kind, b.page, b.rect_pt) for b in rendered.seal_boxes]
+        sealed = _WORKER["sealer"].seal(rendered.pdf, boxes)
+        t2 = time.perf_counter()
+        package = _package(str(record.number), sealed) if _WORKER["downloads"] else None
+    except Exception as e:  # every failure reaches the user as a bilingual error naming the certificate
+        zh, en, code = _reason(e)
+        return _Failed(record.id, str(record.number), zh, en, code, one_record=isinstance(e, RenderError))
     return record.id, sealed, (t1 - t0) * 1000, (t2 - t1) * 1000, package
 
 
@@ -155,6 +233,42 @@ def _paper_serials(reg: Registry, code: str, ids: list[int], on: date, actor: st
     return out
 
 
+def _ready_to_seal(
+    inst: Institution, style: Style, specs: list[IdentitySpec], render_settings: RenderSettings, opts: SealOptions
+) -> tuple[Renderer, Sealer]:
+    """A renderer and a sealer that can seal this style for ``inst``, or :class:`NotReadyToSeal`."""
+    renderer = Renderer(render_settings)
+    try:
+        # a replacement renders on the same template as the certificate, so these are all the seals needed
+        needed = [kind for kind, _ in renderer.layout(style.value).seals]
+        missing = [kind for kind in needed if kind not in {s.seal_kind for s in specs}]
+        if missing:
+            kinds = "、".join(f"“{k}”" for k in missing)
+            kinds_en = " and ".join(repr(k) for k in missing) + (" seals" if len(missing) > 1 else " seal")
+            raise NotReadyToSeal(
+                inst,
+                f"没有可用的{kinds}印章签名密钥（{style.value} 样式需要）",
+                f"has no signing key for the {kinds_en} that {style.value} needs",
+                seal=missing[0],
+            )
+        try:
+            sealer = Sealer(signers_for(specs), opts)
+        except Exception as e:  # a key file or token that does not open, a TSA or trust root missing
+            zh, en, _ = _reason(e)
+            raise NotReadyToSeal(inst, f"的签名密钥不能使用：{zh}", f"cannot seal: {en}") from e
+    except BaseException:
+        renderer.close()
+        raise
+    return renderer, sealer
+
+
+def _has_work(reg: Registry, code: str) -> bool:
+    pending = reg.certificates(institution_code=code, status=CertStatus.PENDING)
+    found = next(pending, None) is not None
+    del pending  # the generator closes, and its statement with it: no read left open on the connection
+    return found or next(reg.undelivered_ids(code), None) is not None
+
+
 def issue_batch(
     reg: Registry,
     opts: IssueOptions,
@@ -163,102 +277,126 @@ def issue_batch(
     actor: str,
     progress: Callable[[int], None] | None = None,
 ) -> IssueSummary:
-    """Issue every imported, not-yet-issued record of the institution, and deliver every undelivered one."""
+    """Issue every imported, not-yet-issued record of the institution, and deliver every undelivered one.
+
+    Raises :class:`~skillcert.issue_lock.IssueLocked` when another process is issuing for the
+    institution, :class:`NotReadyToSeal` before allocating when it cannot seal, and
+    :class:`IssueIncomplete` when some certificates could not be delivered (the rest are).
+    """
+    with issue_lock(reg, opts.institution_code):
+        return _issue_locked(reg, opts, render_settings=render_settings, actor=actor, progress=progress)
+
+
+def _issue_locked(
+    reg: Registry,
+    opts: IssueOptions,
+    *,
+    render_settings: RenderSettings,
+    actor: str,
+    progress: Callable[[int], None] | None,
+) -> IssueSummary:
     started = time.perf_counter()
     summary = IssueSummary(opts.institution_code)
     inst = reg.institution(opts.institution_code)
+    out = Deliverer(
+        reg,
+        inst,
+        out_dir=opts.out_dir,
+        downloads_dir=opts.downloads_dir,
+        level=opts.level.value,
+        site_url=render_settings.site_url,
+        actor=actor,
+    )
+    out.sweep()
+    out.settle(inst.code)  # what a killed run recorded but had not renamed yet
+    if not _has_work(reg, inst.code):
+        summary.seconds = time.perf_counter() - started
+        return summary
     specs = [identity_spec(i) for i in reg.identities(inst.code) if i.retired_at is None]
     seal_options = SealOptions(level=opts.level, tsa_url=opts.tsa_url, trust_roots=opts.trust_roots)
-    summary.numbered = len(reg.issue_numbers(inst.code, opts.issue_date, actor=actor))
-    opts.out_dir.mkdir(parents=True, exist_ok=True)
-    _sweep_partial(opts.out_dir, opts.out_dir / "notices", opts.downloads_dir)
-    site_url = render_settings.site_url
-
-    def store_package(c: Certificate, package: tuple[str, bytes]) -> None:
-        # the notice first, then the blob: a blob on disk always has its notice (resume relies on it)
-        assert opts.downloads_dir is not None and c.number is not None
-        code, blob = package
-        write_notice(opts.out_dir / "notices", c, inst, code=code, site_url=site_url)
-        opts.downloads_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(opts.downloads_dir / f"{c.number}.bin", blob)
-
+    renderer, sealer = _ready_to_seal(inst, opts.style or inst.style, specs, render_settings, seal_options)
     todo: list[int] = []
-    for cid in reg.undelivered_ids(inst.code):  # a file from an interrupted run: record it as it is
-        c = reg.certificate_by_id(cid)
-        path = opts.out_dir / f"{c.number}.pdf"
-        if path.is_file():
-            data = path.read_bytes()
-            rec = read_record(data) if data.startswith(b"%PDF-") else None
-            if rec is not None and rec.get("number") == c.number and rec.get("version") == c.version:
-                if opts.downloads_dir is not None and not (
-                    (opts.downloads_dir / f"{c.number}.bin").is_file()
-                    and (opts.out_dir / "notices" / f"{c.number}.txt").is_file()
-                ):
-                    store_package(c, _package(str(c.number), data))
-                reg.mark_delivered(
-                    cid,
-                    c.version,
-                    pdf_sha256=hashlib.sha256(data).hexdigest(),
-                    file_name=path.name,
-                    level=opts.level.value,
-                    actor=actor,
-                )
-                summary.recovered += 1
-                continue
-        todo.append(cid)
+    failures: list[_Failed] = []
+    try:
+        summary.numbered = len(reg.issue_numbers(inst.code, opts.issue_date, actor=actor))
+        opts.out_dir.mkdir(parents=True, exist_ok=True)
 
-    def deliver(cid: int, pdf: bytes, render_ms: float, seal_ms: float, package: tuple[str, bytes] | None) -> None:
-        c = reg.certificate_by_id(cid)
-        t = time.perf_counter()
-        write_atomic(opts.out_dir / f"{c.number}.pdf", pdf)
-        if package is not None:
-            store_package(c, package)
-        reg.mark_delivered(
-            cid,
-            c.version,
-            pdf_sha256=hashlib.sha256(pdf).hexdigest(),
-            file_name=f"{c.number}.pdf",
-            level=opts.level.value,
-            actor=actor,
-        )
-        summary.write_ms.append((time.perf_counter() - t) * 1000)
-        summary.render_ms.append(render_ms)
-        summary.seal_ms.append(seal_ms)
-        summary.delivered += 1
-        if progress:
-            progress(1)
+        for cid in reg.undelivered_ids(inst.code):  # a file an older version left unrecorded: record it as it is
+            c = reg.certificate_by_id(cid)
+            path = opts.out_dir / f"{c.number}.pdf"
+            if path.is_file():
+                data = path.read_bytes()
+                rec = read_record(data) if data.startswith(b"%PDF-") else None
+                if rec is not None and rec.get("number") == c.number and rec.get("version") == c.version:
+                    package = _package(str(c.number), data) if opts.downloads_dir is not None else None
+                    out.deliver(c, data, package)  # a fresh notice and download: any old pair is unrecorded
+                    summary.recovered += 1
+                    continue
+            todo.append(cid)
 
-    serials = _paper_serials(reg, inst.code, todo, opts.issue_date, actor) if opts.paper and todo else {}
-    if todo:
-        if opts.workers <= 1:
-            _init_worker(render_settings, specs, seal_options, opts.downloads_dir is not None)
+        def take(result: Produced | _Failed) -> bool:
+            """Deliver one result; False when the batch should stop."""
+            if isinstance(result, _Failed):
+                failures.append(result)
+                return result.one_record
+            cid, pdf, render_ms, seal_ms, package = result
+            t = time.perf_counter()
+            out.deliver(reg.certificate_by_id(cid), pdf, package)
+            summary.write_ms.append((time.perf_counter() - t) * 1000)
+            summary.render_ms.append(render_ms)
+            summary.seal_ms.append(seal_ms)
+            summary.delivered += 1
+            if progress:
+                progress(1)
+            return True
+
+        serials = _paper_serials(reg, inst.code, todo, opts.issue_date, actor) if opts.paper and todo else {}
+        downloads = opts.downloads_dir is not None
+        if todo and opts.workers <= 1:
+            _WORKER.update(renderer=renderer, sealer=sealer, downloads=downloads)
             try:
                 for job in _jobs(reg, inst, todo, opts.style, serials):
-                    deliver(*_produce(job))
+                    if not take(_produce(job)):
+                        break
             finally:
-                _WORKER.pop("renderer").close()
-        else:
-            import multiprocessing
-
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(
-                max_workers=opts.workers,
-                mp_context=ctx,
-                initializer=_init_worker,
-                initargs=(render_settings, specs, seal_options, opts.downloads_dir is not None),
-            ) as pool:
-                for result in pool.map(_produce, _jobs(reg, inst, todo, opts.style, serials), chunksize=4):
-                    deliver(*result)
+                _WORKER.clear()
+        elif todo:
+            renderer.close()  # the workers render; the main process only checked that it can
+            _run_pool(
+                opts.workers,
+                (render_settings, specs, seal_options, downloads),
+                _jobs(reg, inst, todo, opts.style, serials),
+                take,
+            )
+    finally:
+        renderer.close()
+    if failures:
+        raise IssueIncomplete(summary, failures, not_tried=len(todo) - summary.delivered - len(failures))
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _sweep_partial(*folders: Path | None) -> None:
-    """Remove temp files a killed run left behind (``write_atomic`` renames only complete files)."""
-    for folder in folders:
-        if folder is not None and folder.is_dir():
-            for tmp in folder.glob(".*.part"):
-                tmp.unlink(missing_ok=True)
+def _run_pool(
+    workers: int, initargs: tuple[Any, ...], jobs: Iterator[Job], take: Callable[[Produced | _Failed], bool]
+) -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=initargs
+        ) as pool:
+            try:
+                for result in pool.map(_produce, jobs, chunksize=4):
+                    if not take(result):
+                        break
+            finally:  # stopping (or an error here): do not wait for the queued jobs
+                pool.shutdown(wait=True, cancel_futures=True)
+    except BrokenProcessPool as e:
+        raise SkillcertError(
+            f"签发工作进程意外退出（{e}）；已交付的证书不受影响，重新运行同一命令即可续完",
+            f"a worker process ended unexpectedly ({e}); what was delivered stays delivered: rerun to resume",
+        ) from e
 
 
 def default_workers() -> int:

@@ -50,7 +50,27 @@ def site_settings(s: Settings, *, snapshot: Path | None = None) -> SiteSettings:
         upload_limit=_limit(site, "upload_per_minute", base.upload_limit),
         download_limit=_limit(site, "download_per_minute", base.download_limit),
         trust_forwarded_for=bool(site.get("trust_forwarded_for", False)),
+        trusted_proxies=_proxies(site),
     )
+
+
+def _proxies(site: dict[str, object]) -> tuple[str, ...]:
+    import ipaddress
+
+    value = site.get("trusted_proxies", ["127.0.0.1", "::1"])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SkillcertError(
+            "设置 [site] trusted_proxies 应为地址列表", "setting [site] trusted_proxies must be a list of addresses"
+        )
+    for v in value:
+        try:
+            ipaddress.ip_network(v, strict=False)
+        except ValueError as e:
+            raise SkillcertError(
+                f"设置 [site] trusted_proxies 中的 {v!r} 不是地址或网段",
+                f"{v!r} in setting [site] trusted_proxies is not an address or network",
+            ) from e
+    return tuple(value)
 
 
 def app_from_env() -> Starlette:
@@ -76,5 +96,8 @@ def serve(s: Settings, *, host: str, port: int, workers: int, snapshot: Path | N
         workers=workers,
         access_log=False,
         server_header=False,
+        # uvicorn would take the client from X-Forwarded-For of any loopback peer; the site decides
+        # itself whom to believe (SiteSettings.trusted_proxies), so the raw peer must reach it
+        proxy_headers=False,
         log_level="warning",
     )

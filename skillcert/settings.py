@@ -62,6 +62,7 @@ SETTINGS_TEMPLATE = """\
 # upload_per_minute = 12                # PDF checks (burst 6)
 # download_per_minute = 6               # holder downloads (burst 5); wrong codes: 5, then 1 per 5 minutes
 # trust_forwarded_for = false           # behind a reverse proxy that sets X-Forwarded-For
+# trusted_proxies = ["127.0.0.1", "::1"] # whose X-Forwarded-For is believed (the right-most other hop is the client)
 """
 
 

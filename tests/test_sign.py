@@ -201,3 +201,12 @@ def test_pdfsig_accepts_blt(
     r = subprocess.run([pdfsig, "-nssdir", f"sql:{nss}", str(path)], capture_output=True, text=True, timeout=60)
     assert "Signature is Valid" in r.stdout, r.stdout + r.stderr
     assert "Certificate is Trusted" in r.stdout or "Unknown issue with Certificate" in r.stdout, r.stdout
+
+
+def test_wrong_pkcs12_password_is_a_clear_error(pki: DemoPki, caplog: pytest.LogCaptureFixture) -> None:
+    from sign.errors import IdentityError
+
+    with pytest.raises(IdentityError) as e:
+        load_signer(Pkcs12Identity(path=pki.p12("bj")), secret=b"not-the-password")
+    assert "密码错误" in e.value.zh and "wrong password" in e.value.en
+    assert "Traceback" not in caplog.text  # pyHanko's loader is not reached with a bad password

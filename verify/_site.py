@@ -16,8 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from search_index import PairKind, Snapshot
 from search_index.downloads import decrypt_pdf
 from search_index.privacy import norm
-from sign import Trust, UnreadablePdf
+from sign import Trust
 
+from ._worker import CheckFailed, CheckPool
 from .check import CheckReport, filed_fingerprints, judge, read_embedded, seal_status
 from .ratelimit import Buckets
 from .settings import SiteSettings
@@ -66,6 +67,24 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class Proxies:
+    """The trusted reverse proxies, as networks."""
+
+    def __init__(self, entries: tuple[str, ...]) -> None:
+        import ipaddress
+
+        self._nets = [ipaddress.ip_network(e, strict=False) for e in entries]
+
+    def trusts(self, address: str) -> bool:
+        import ipaddress
+
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self._nets)
+
+
 class UploadTooLarge(Exception):
     pass
 
@@ -100,17 +119,25 @@ class Site:
             code_client=Buckets(settings.code_failures),
             code_certificate=Buckets(settings.code_failures),
         )
+        self._proxies = Proxies(settings.trusted_proxies)
         self._checks = asyncio.Semaphore(settings.check_concurrency)
+        self.pool = CheckPool(settings.check_concurrency, settings.check_timeout_seconds, settings.check_memory_mb)
 
     def close(self) -> None:
+        self.pool.close()
         self.snapshot.close()
 
     def client(self, request: Request) -> str:
-        if self.settings.trust_forwarded_for:
-            fwd = request.headers.get("x-forwarded-for")
-            if fwd:
-                return fwd.split(",")[0].strip()
-        return request.client.host if request.client else "?"
+        """Who the rate limits count: the peer, or — only behind a trusted proxy — the right-most
+        X-Forwarded-For hop that is not a trusted proxy (the left ones are the client's to write)."""
+        peer = request.client.host if request.client else "?"
+        if not self.settings.trust_forwarded_for or not self._proxies.trusts(peer):
+            return peer
+        hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+        for hop in reversed(hops):
+            if not self._proxies.trusts(hop):
+                return hop
+        return peer
 
     async def read_upload(self, request: Request) -> bytes:
         """The uploaded ``file`` field, held in memory only; too large → :class:`UploadTooLarge`."""
@@ -143,29 +170,34 @@ class Site:
         return data
 
     async def check(self, data: bytes) -> CheckReport:
-        """Seal validation in a worker thread (CPU-bound), the snapshot look-ups on the event loop."""
+        """The record and the seals checked in a worker process (bounded in time and memory),
+        the snapshot look-ups here."""
         try:
             async with asyncio.timeout(self.settings.check_timeout_seconds):
-                async with self._checks:
-                    record = await run_in_threadpool(read_embedded, data)
-                    trust = Trust(
-                        roots=self.settings.trust_roots, filed_fingerprints=filed_fingerprints(self.snapshot, record)
-                    )
-                    seal = await run_in_threadpool(seal_status, data, trust)
-        except UnreadablePdf as e:
-            raise Unreadable(e.zh, e.en) from e
+                await self._checks.acquire()  # wait for a free worker, but not for ever
         except TimeoutError as e:
-            raise Unreadable("检查超时，请稍后再试", "the check took too long; try again later", 503) from e
-        return judge(data, record, seal, self.snapshot)
+            raise Unreadable("查验繁忙，请稍后再试", "the checker is busy; try again in a minute", 503) from e
+        try:
+            with self.snapshot.pinned() as snap:  # one generation for the keys and the verdict
+                record = await self.pool.run(read_embedded, data)
+                trust = Trust(roots=self.settings.trust_roots, filed_fingerprints=filed_fingerprints(snap, record))
+                seal = await self.pool.run(seal_status, data, trust)
+                return judge(data, record, seal, snap)
+        except CheckFailed as e:
+            raise _failed(e, self.settings.check_timeout_seconds) from e
+        finally:
+            self._checks.release()
 
     async def download(self, number: str, id_number: str, code: str) -> tuple[str, bytes | None, Any]:
-        """(outcome, pdf, view): outcome ``ok`` · ``fail`` · ``revoked`` · ``none``."""
-        found = self.snapshot.encrypted_download(number, id_number)
-        if found is None:
-            # the same slow key derivation as a real attempt: a miss costs what a wrong code costs
-            await run_in_threadpool(decrypt_pdf, _DECOY_BLOB, code, number=number)
+        """(outcome, pdf, view): outcome ``ok`` · ``fail`` · ``revoked`` · ``none``.
+
+        An unknown pair costs what a wrong code costs: the snapshot reads a random real download
+        the same way, and the code is tried on it (bound to no number, so it always fails).
+        """
+        view, blob = self.snapshot.encrypted_download(number, id_number)
+        if view is None:
+            await run_in_threadpool(decrypt_pdf, blob or _DECOY_BLOB, code, number=f"{number}\x00unknown")
             return "fail", None, None
-        view, blob = found
         if view.status == "revoked":
             return "revoked", None, view
         if blob is None:
@@ -178,6 +210,21 @@ class Site:
         """A per-certificate key for the failure counter (never logged, never stored)."""
         key = f"{norm(number).replace(' ', '')}\x1f{norm(id_number).replace(' ', '')}"
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _failed(e: CheckFailed, seconds: float) -> Unreadable:
+    """A check that could not finish is the file's doing (the queue wait is apart): a 4xx, never a 5xx."""
+    if e.reason == "refused":
+        return Unreadable(e.zh, e.en)
+    if e.reason == "timeout":
+        return Unreadable(
+            f"文件过于复杂，{seconds:g} 秒内无法检查完毕；本系统签发的证书不会如此",
+            f"the file is too complex to check within {seconds:g} s; no certificate we issue is",
+        )
+    return Unreadable(
+        "文件解码后过大，无法检查；本系统签发的证书不会如此",
+        "the file is too large to check once decoded; no certificate we issue is",
+    )
 
 
 def lookup_two(site: Site, fields: dict[str, str]) -> Any:

@@ -52,13 +52,15 @@ def _lang(request: Request) -> str:
 
 
 def _switch_url(request: Request, lang: str) -> str:
-    """The same page in the other language (relative; cheaper than rebuilding the URL object)."""
+    """The same page in the other language: a query-only relative link (``?…lang=en``), which a
+    browser resolves against the current page — never the path, so ``//evil.example/x`` cannot
+    become an off-site link."""
     query = "&".join(
         p
         for p in request.scope.get("query_string", b"").decode("latin-1").split("&")
         if p and not p.startswith("lang=")
     )
-    return f"{request.scope['path']}?{query + '&' if query else ''}lang={lang}"
+    return f"?{query + '&' if query else ''}lang={lang}"
 
 
 class Pages:
@@ -207,6 +209,7 @@ def create_app(settings: SiteSettings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        site.pool.start()
         yield
         site.close()
 

@@ -22,7 +22,9 @@ from typing import Any
 from registry.errors import SkillcertError
 from registry.filings import institution_from_dict
 from registry.models import CertStatus
-from search_index import PairKind, Snapshot, mask_id, mask_name
+from render import EmbeddedRecord, RecordRejected, parse_record, record_bytes
+from render.pdfa import ATTACHMENT
+from search_index import PairKind, Snapshot, SnapshotView, mask_id, mask_name
 from sign import BottomLine, Check, Outcome, SealStatus, Trust, UnreadablePdf, validate_pdf
 
 __all__ = [
@@ -81,32 +83,38 @@ class CheckReport:
 _MAX_SCAN = 1024
 
 
-def read_embedded(data: bytes) -> dict[str, Any] | None:
-    """The record a skillcert PDF carries, ``None`` if it has none; :class:`UnreadablePdf` if not a PDF."""
-    import pikepdf
+def read_embedded(data: bytes) -> EmbeddedRecord | None:
+    """The record a skillcert PDF carries, checked and typed; ``None`` if it has none.
 
-    from render import read_record
+    :class:`UnreadablePdf` if the bytes are not a PDF, or its record is oversized or malformed.
+    """
+    import pikepdf
 
     if b"%PDF-" not in data[:_MAX_SCAN]:
         raise UnreadablePdf("这不是 PDF 文件", "this is not a PDF file")
     try:
-        record = read_record(data)
+        raw = record_bytes(data, ATTACHMENT)
+    except RecordRejected as e:
+        raise UnreadablePdf(e.zh, e.en) from e
     except pikepdf.PasswordError as e:
         raise UnreadablePdf("PDF 已加密，无法检查", "the PDF is encrypted and cannot be checked") from e
-    except (pikepdf.PdfError, ValueError, KeyError, TypeError, RecursionError, MemoryError) as e:
+    except Exception as e:  # qpdf's view of a damaged file: never a crash
         raise UnreadablePdf(
             "PDF 已损坏，无法读取", f"the PDF is damaged and cannot be read ({type(e).__name__})"
         ) from e
-    if record is not None and not isinstance(record.get("number"), str):
+    if raw is None:
         return None
-    return record
+    try:
+        return parse_record(raw)
+    except RecordRejected as e:
+        raise UnreadablePdf(e.zh, e.en) from e
 
 
-def filed_fingerprints(snapshot: Snapshot | None, record: dict[str, Any] | None) -> frozenset[str] | None:
+def filed_fingerprints(snapshot: Snapshot | SnapshotView | None, record: EmbeddedRecord | None) -> frozenset[str] | None:
     """The institution's filed seal keys as the directory publishes them (``None``: not known)."""
     if snapshot is None or record is None:
         return None
-    inst = snapshot.institution(str(record.get("institution_code") or ""))
+    inst = snapshot.institution(record.institution_code)
     if inst is None:
         return frozenset()
     return frozenset(s["fingerprint"] for s in inst.get("signers", []))
@@ -116,21 +124,26 @@ def _c(name: str, outcome: Outcome, zh: str, en: str) -> Check:
     return Check(name, outcome, zh, en)
 
 
-def _record_match(record: dict[str, Any], doc: dict[str, Any]) -> list[str]:
+def _record_match(record: EmbeddedRecord, doc: dict[str, Any]) -> list[str]:
     """Fields of the embedded record that differ from the snapshot's (compared masked)."""
     wrong = []
-    if mask_name(str(record.get("name", ""))) != doc["name"]:
+    if mask_name(record.name) != doc["name"]:
         wrong.append("name")
-    if mask_id(str(record.get("id_number", ""))) != doc["id"]:
+    if mask_id(record.id_number) != doc["id"]:
         wrong.append("id_number")
-    for key in ("occupation", "job", "level", "issue_date", "institution_code"):
-        if record.get(key) != doc.get(key):
-            wrong.append(key)
+    mine = {
+        "occupation": record.occupation,
+        "job": record.job,
+        "level": record.level,
+        "issue_date": record.issue_date.isoformat(),
+        "institution_code": record.institution_code,
+    }
+    wrong.extend(key for key, value in mine.items() if value != doc.get(key))
     return wrong
 
 
-def _institution_checks(snapshot: Snapshot, record: dict[str, Any]) -> list[Check]:
-    code = str(record.get("institution_code") or "")
+def _institution_checks(snapshot: Snapshot | SnapshotView, record: EmbeddedRecord) -> list[Check]:
+    code = record.institution_code
     inst = snapshot.institution(code)
     if inst is None:
         return [
@@ -142,7 +155,7 @@ def _institution_checks(snapshot: Snapshot, record: dict[str, Any]) -> list[Chec
             ),
             _c("scope", Outcome.NOT_APPLICABLE, "机构未知", "institution unknown"),
         ]
-    issued = date.fromisoformat(str(record["issue_date"]))
+    issued = record.issue_date
     status, since = inst.get("status", "active"), inst.get("status_date")
     active = status == "active" or (since is not None and issued < date.fromisoformat(since))
     out = [
@@ -161,7 +174,7 @@ def _institution_checks(snapshot: Snapshot, record: dict[str, Any]) -> list[Chec
         )
     ]
     filed = institution_from_dict(inst)
-    occ, job, level = str(record.get("occupation")), str(record.get("job") or ""), int(record.get("level") or 0)
+    occ, job, level = record.occupation, record.job, record.level
     job_key = "" if job in ("——", "--") else job
     in_scope = level in filed.levels_for(occ, job_key) or level in filed.levels_for(occ, job)
     out.append(
@@ -182,7 +195,7 @@ def _institution_checks(snapshot: Snapshot, record: dict[str, Any]) -> list[Chec
     return out
 
 
-def judge(data: bytes, record: dict[str, Any] | None, seal: SealStatus, snapshot: Snapshot | None) -> CheckReport:
+def judge(data: bytes, record: EmbeddedRecord | None, seal: SealStatus, snapshot: Snapshot | SnapshotView | None) -> CheckReport:
     """Combine the seal status and the snapshot's record into one verdict."""
     checks: list[Check] = list(seal.checks)
     if record is None:
@@ -196,11 +209,11 @@ def judge(data: bytes, record: dict[str, Any] | None, seal: SealStatus, snapshot
         )
         bottom = Verdict.INVALID if seal.bottom_line is BottomLine.INVALID else Verdict.UNKNOWN
         return CheckReport(bottom, tuple(checks), seal)
-    code = str(record.get("institution_code") or "")
+    code = record.institution_code
     if snapshot is None:
         checks.append(_c("registered", Outcome.UNKNOWN, "没有可用的查询快照", "no index snapshot to check against"))
         return CheckReport(_seal_only(seal), tuple(checks), seal, institution_code=code)
-    view = snapshot.lookup_by_pair(PairKind.NUMBER_ID, str(record["number"]), str(record.get("id_number", "")))
+    view = snapshot.lookup_by_pair(PairKind.NUMBER_ID, record.number, record.id_number)
     if view is None:
         checks.append(
             _c(
@@ -215,7 +228,7 @@ def judge(data: bytes, record: dict[str, Any] | None, seal: SealStatus, snapshot
     doc = view.doc
     checks.append(_c("registered", Outcome.PASS, "证书已登记", "the certificate is registered"))
     sha = hashlib.sha256(data).hexdigest()
-    older = int(record.get("version") or 1) < int(doc.get("version") or 1)
+    older = record.version < int(doc.get("version") or 1)
     if older:  # an earlier version's data may differ (a correction): it must be a file that was delivered
         delivered = sha in doc.get("pdf_sha256", []) or sha in doc.get("proof_sha256", [])
         checks.append(
@@ -240,7 +253,7 @@ def judge(data: bytes, record: dict[str, Any] | None, seal: SealStatus, snapshot
                 f"the data in the PDF differs from the register: {', '.join(wrong)}",
             )
         )
-    if record.get("kind") == "proof":
+    if record.kind == "proof":
         checks.append(
             _c("delivered_copy", Outcome.PASS, "与登记的证明文件逐字节一致", "byte-identical to the registered proof")
             if sha in doc.get("proof_sha256", [])
@@ -327,7 +340,7 @@ def _bottom(seal: SealStatus, checks: Sequence[Check], status: Any, older: bool)
 
 def check_pdf(
     data: bytes,
-    snapshot: Snapshot | None,
+    snapshot: Snapshot | SnapshotView | None,
     trust_roots: tuple[Path, ...],
     *,
     online: bool = False,
@@ -342,7 +355,7 @@ def check_pdf(
     record = read_embedded(data)
     keys = filed_fingerprints(snapshot, record)
     if keys is None and filed is not None and record is not None:
-        keys = filed(str(record.get("institution_code") or ""))
+        keys = filed(record.institution_code)
     trust = Trust(roots=trust_roots, filed_fingerprints=keys, online=online)
     return judge(data, record, seal_status(data, trust), snapshot)
 

@@ -24,8 +24,9 @@ class SiteSettings:
     secret: bytes  # the index secret: computes look-up keys; never in a snapshot
     trust_roots: tuple[Path, ...] = ()
     max_upload_bytes: int = 10 * 1024 * 1024
-    check_timeout_seconds: float = 15.0
-    check_concurrency: int = 2  # uploads checked at once per worker process (CPU-bound)
+    check_timeout_seconds: float = 4.0  # per step, in a worker process that is killed when it runs over
+    check_concurrency: int = 2  # uploads checked at once per site process (one check process each)
+    check_memory_mb: int = 256  # what one check may allocate before it fails
     lookup_limit: RateLimit = field(default_factory=lambda: RateLimit(per_minute=30, burst=10))
     qr_limit: RateLimit = field(default_factory=lambda: RateLimit(per_minute=120, burst=60))
     upload_limit: RateLimit = field(default_factory=lambda: RateLimit(per_minute=12, burst=6))
@@ -33,6 +34,9 @@ class SiteSettings:
     # wrong download codes: per client and per certificate, so guesses spread over clients stop too
     code_failures: RateLimit = field(default_factory=lambda: RateLimit(per_minute=0.2, burst=5))
     trust_forwarded_for: bool = False  # behind a reverse proxy that sets X-Forwarded-For
+    # the proxies whose X-Forwarded-For is believed (addresses or networks); the client is the
+    # right-most address that is not one of them
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
 
     @classmethod
     def from_home(cls, home: Path, *, snapshot: Path | None = None, **options: object) -> SiteSettings:

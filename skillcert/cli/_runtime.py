@@ -27,6 +27,9 @@ EXIT_CODES = {
     6: "登记库不可用 registry unavailable",
     7: "导入被拒绝，未写入 import rejected, nothing written",
     8: "工作日历未覆盖 calendar not covered",
+    10: "无法签章（issue：编号前即拒绝）sealing failed (issue: refused before numbering)",
+    11: "批量中部分未完成，重跑续完 some of a batch failed; rerun to resume",
+    12: "该机构已有签发在运行 another issue run holds the institution's lock",
     14: "审计核验未通过 audit verification failed",
 }
 

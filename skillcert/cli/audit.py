@@ -13,6 +13,7 @@ import click
 from registry.audit import StoredCheckpoint, signature_ok
 from registry.errors import SkillcertError
 from registry.merkle import Checkpoint, audit_leaf, verify_consistency, verify_inclusion
+from registry.published import PublishedManifest, public_key_from_pem
 
 from ._runtime import emit, errors_mapped, open_registry, settings
 
@@ -25,21 +26,66 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(path_type=Path, exists=True),
+    help="对照此已发布清单（文件或快照目录；默认 $SKILLCERT_HOME/snapshots/current）"
+    " / compare with this published manifest (file or snapshot folder; default: the current snapshot)",
+)
+@click.option(
+    "--publisher-key",
+    "key_files",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    multiple=True,
+    help="另一个发布者密钥文件（publish --to 生成的 publisher.key）"
+    " / another publisher key file (the publisher.key a `publish --to` made)",
+)
 @click.option("--json", "as_json", is_flag=True)
-def verify_cmd(as_json: bool) -> None:
-    """从登记库重新计算全部：哈希链、各检查点的 Merkle 根与签名、各表与日志重放一致
-    / recompute everything: the chain, each checkpoint's root and signature, the tables replayed."""
+def verify_cmd(manifest_path: Path | None, key_files: tuple[Path, ...], as_json: bool) -> None:
+    """从登记库重新计算全部：哈希链、各检查点的 Merkle 根与签名、已发布清单的日志头、各表与日志重放一致、
+    照片哈希、序列码计数器 / recompute everything: the chain, each checkpoint's root and signature, the head
+    the published manifest committed to, the tables replayed, photo hashes, serial counters."""
     s = settings()
-    with errors_mapped(as_json), open_registry(s) as reg:
-        report = reg.verify_audit()
+    with errors_mapped(as_json):
+        manifest_path = manifest_path or _default_manifest(s.home)
+        manifest = PublishedManifest.load(manifest_path) if manifest_path is not None else None
+        keys = _publisher_keys(s.home, manifest_path, key_files)
+        with open_registry(s) as reg:
+            report = reg.verify_audit(manifest=manifest, trusted_keys=keys)
     lines = [
         f"审计日志 audit log: {report.entries} 条 entries, Merkle 根 root {report.root[:16]}…, "
         f"{report.checkpoints} 个已签名检查点 signed checkpoints",
+        f"对照已发布清单 compared with the published manifest: {report.manifest}"
+        if report.manifest
+        else "没有已发布清单可对照 no published manifest to compare with",
+        "检查点签名者已对照发布者密钥 checkpoint signers checked against the publisher's key"
+        if report.trusted_key
+        else "未找到发布者密钥：检查点签名只按其自带公钥核验 no publisher key found: checkpoint signatures "
+        "checked against their own public keys only",
         "✓ 一致 consistent" if report.ok else "✗ 不一致 INCONSISTENT",
         *(f"  - {zh}\n    {en}" for zh, en in report.problems),
     ]
     emit(report.as_dict(), as_json, "\n".join(lines))
     sys.exit(0 if report.ok else AUDIT_FAILED)
+
+
+def _default_manifest(home: Path) -> Path | None:
+    current = home / "snapshots" / "current"
+    return current if (current / "manifest.json").is_file() else None
+
+
+def _publisher_keys(home: Path, manifest_path: Path | None, extra: tuple[Path, ...]) -> tuple[str, ...]:
+    """The publishers' public keys: ``publisher.key`` in the home, in the folder the given snapshot
+    was published to (``<to>/snapshots/<id>/`` beside ``<to>/publisher.key``), and any given."""
+    candidates = [home / "publisher.key", *extra]
+    if manifest_path is not None:
+        snapshot = manifest_path.resolve()
+        snapshot = snapshot if snapshot.is_dir() else snapshot.parent
+        if snapshot.parent.name == "snapshots":
+            candidates.append(snapshot.parent.parent / "publisher.key")
+    keys = {public_key_from_pem(p.read_bytes()) for p in candidates if p.is_file()}
+    return tuple(sorted(keys))
 
 
 @audit.command("prove")

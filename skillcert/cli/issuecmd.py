@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from registry.models import Style
+from registry.models import CertStatus, Style
 from sign import PadesLevel
 
+from ..issue_lock import issue_lock
 from ..lifecycle_job import issue_options
 from ..pipeline import default_workers, issue_batch
 from ..seals import seal_services
@@ -41,10 +42,14 @@ def issue_cmd(
     paper: bool,
     as_json: bool,
 ) -> None:
-    """编号、生成、签章、写出证书 PDF；中断后重跑即可续完 / number, render, seal, write; rerun to resume."""
+    """编号、生成、签章、写出证书 PDF；中断后重跑即可续完 / number, render, seal, write; rerun to resume.
+
+    同一机构同一时间只能有一个签发在运行 / one issue run per institution at a time (exit 12 otherwise).
+    """
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
-        pending = reg.counts().get("pending", 0) + sum(1 for _ in reg.undelivered_ids(code))
+        pending = sum(1 for _ in reg.certificates(institution_code=code, status=CertStatus.PENDING))
+        pending += sum(1 for _ in reg.undelivered_ids(code))
         opts = replace(
             issue_options(
                 s,
@@ -59,6 +64,7 @@ def issue_cmd(
             paper=paper,
         )
         with (
+            issue_lock(reg, code),  # before the seal services: a second run is refused before it starts any
             click.progressbar(
                 length=pending, label="签发 issuing", file=sys.stderr, show_pos=True, show_eta=True
             ) as bar,

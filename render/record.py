@@ -1,0 +1,168 @@
+"""The record a certificate PDF carries (``certificate.json``), as one typed, checked value.
+
+An uploaded PDF is hostile until proven otherwise: the record is read with a hard cap (a real one
+is about 1 KB; more than :data:`MAX_RECORD_BYTES` decoded is refused), only unfiltered or plain
+FlateDecode streams are accepted, and every field is checked for type and form (ISO dates, level
+1-5, integer version) before any of it is used. What fails names the field, in both languages.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zlib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from .errors import RecordRejected
+
+__all__ = ["MAX_RECORD_BYTES", "EmbeddedRecord", "parse_record", "record_bytes"]
+
+MAX_RECORD_BYTES = 64 * 1024
+_KINDS = frozenset({"certificate", "replacement", "proof"})
+_MAX_TEXT = 400
+
+
+def _inflate(raw: bytes) -> bytes:
+    d = zlib.decompressobj()
+    try:
+        out = d.decompress(raw, MAX_RECORD_BYTES + 1)
+    except zlib.error as e:
+        raise RecordRejected("证书数据无法解压", f"the certificate record cannot be decompressed ({e})") from e
+    if len(out) > MAX_RECORD_BYTES or d.unconsumed_tail:
+        raise _too_large()
+    return out
+
+
+def _too_large() -> RecordRejected:
+    kb = MAX_RECORD_BYTES // 1024
+    return RecordRejected(
+        f"证书数据超过 {kb} KB，不是本系统签发的证书", f"the certificate record is over {kb} KB: refused"
+    )
+
+
+def record_bytes(pdf_bytes: bytes, name: str) -> bytes | None:
+    """The decoded bytes of the attached file ``name``, bounded; ``None`` when there is none."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf_bytes), attempt_recovery=False) as pdf:
+        spec = pdf.attachments.get(name)
+        if spec is None:
+            return None
+        stream = spec.get_file().obj
+        raw = stream.read_raw_bytes()
+        if len(raw) > MAX_RECORD_BYTES:
+            raise _too_large()
+        filters = stream.get("/Filter")
+        if filters is None:
+            return bytes(raw)
+        names = [str(f) for f in filters] if isinstance(filters, pikepdf.Array) else [str(filters)]
+        if names != ["/FlateDecode"] or stream.get("/DecodeParms") is not None:
+            raise RecordRejected(
+                "证书数据的编码方式不被接受", f"the certificate record uses an encoding that is not accepted ({names})"
+            )
+        return _inflate(bytes(raw))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmbeddedRecord:
+    """``skillcert/certificate/1``: what the renderer embeds (see ``render.engine``)."""
+
+    schema: str
+    kind: str
+    style: str
+    number: str
+    name: str
+    id_type: str
+    id_number: str
+    occupation: str
+    job: str
+    level: int
+    issue_date: date
+    institution_code: str
+    institution_name: str
+    issuing_body: str | None
+    photo_sha256: str | None
+    version: int
+    qr_url: str | None
+    replacement_date: date | None
+    proof_number: str | None
+    proof_date: date | None
+
+
+def _bad(field: str, zh: str, en: str) -> RecordRejected:
+    return RecordRejected(
+        f"证书数据的字段 {field} 无效：{zh}", f"the certificate record's field '{field}' is invalid: {en}"
+    )
+
+
+def _text(d: dict[str, Any], key: str, *, required: bool = True, empty: bool = False) -> str | None:
+    v = d.get(key)
+    if v is None and not required:
+        return None
+    if not isinstance(v, str):
+        raise _bad(key, "应为文字", "it must be text")
+    if len(v) > _MAX_TEXT:
+        raise _bad(key, "过长", "it is too long")
+    if not empty and not v.strip():
+        raise _bad(key, "为空", "it is empty")
+    return v
+
+
+def _int(d: dict[str, Any], key: str, low: int, high: int) -> int:
+    v = d.get(key)
+    if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+        raise _bad(key, f"应为 {low} 到 {high} 的整数", f"it must be an integer from {low} to {high}")
+    return v
+
+
+def _date(d: dict[str, Any], key: str, *, required: bool = True) -> date | None:
+    v = d.get(key)
+    if v is None and not required:
+        return None
+    if not isinstance(v, str) or len(v) != 10:
+        raise _bad(key, "应为 YYYY-MM-DD 日期", "it must be a YYYY-MM-DD date")
+    try:
+        return date.fromisoformat(v)
+    except ValueError as e:
+        raise _bad(key, "不是有效日期", "it is not a real date") from e
+
+
+def parse_record(data: bytes) -> EmbeddedRecord:
+    """Check and type the record's JSON; :class:`RecordRejected` naming the first bad field."""
+    try:
+        d = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise RecordRejected("证书数据不是有效的 JSON", "the certificate record is not valid JSON") from e
+    if not isinstance(d, dict):
+        raise RecordRejected("证书数据应为 JSON 对象", "the certificate record must be a JSON object")
+    if d.get("schema") != "skillcert/certificate/1":
+        raise _bad("schema", "不是 skillcert/certificate/1", "it is not skillcert/certificate/1")
+    kind = _text(d, "kind")
+    if kind not in _KINDS:
+        raise _bad("kind", "不是已知的文书种类", "it is not a known document kind")
+    issue_date = _date(d, "issue_date")
+    assert issue_date is not None
+    return EmbeddedRecord(
+        schema="skillcert/certificate/1",
+        kind=kind,
+        style=str(_text(d, "style")),
+        number=str(_text(d, "number")),
+        name=str(_text(d, "name")),
+        id_type=str(_text(d, "id_type")),
+        id_number=str(_text(d, "id_number")),
+        occupation=str(_text(d, "occupation")),
+        job=str(_text(d, "job", empty=True)),
+        level=_int(d, "level", 1, 5),
+        issue_date=issue_date,
+        institution_code=str(_text(d, "institution_code")),
+        institution_name=str(_text(d, "institution_name")),
+        issuing_body=_text(d, "issuing_body", required=False, empty=True),
+        photo_sha256=_text(d, "photo_sha256", required=False, empty=True),
+        version=_int(d, "version", 1, 10_000),
+        qr_url=_text(d, "qr_url", required=False, empty=True),
+        replacement_date=_date(d, "replacement_date", required=False),
+        proof_number=_text(d, "proof_number", required=False, empty=True),
+        proof_date=_date(d, "proof_date", required=False),
+    )

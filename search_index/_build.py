@@ -1,0 +1,301 @@
+"""Writing a snapshot's parts: masked records with their keys, holder downloads, the directory.
+
+A full build writes every row into staging tables first and moves them into ``certs.sqlite``
+sorted by record id (and the keys by key): the file's own page order then follows the keyed
+ids, not the order of issue, and the inserts are appends rather than random B-tree writes.
+In-place changes (:func:`replace_certs`, :func:`set_meta`) run inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from registry import Registry
+from registry.models import Certificate, Institution
+from registry.tables import ID_TYPES, LEVELS
+
+from ._layout import DECOY_RID, INDEX, INDEXES, INSTITUTIONS, SCHEMA, SeqSealer, directory_name, record_id
+from .directory import build_directory, dump
+from .privacy import PairKind, mask_id, mask_name, pair_key, qr_key
+
+__all__ = [
+    "DECOY",
+    "Row",
+    "certificate_rows",
+    "cleanup_directories",
+    "finish_build",
+    "masked_doc",
+    "open_build",
+    "replace_certs",
+    "set_meta",
+    "write_certs",
+    "write_directory",
+    "write_downloads",
+]
+
+
+class Row(NamedTuple):
+    """One certificate as a snapshot holds it."""
+
+    rid: int  # record_id(secret, registry id)
+    doc: str  # the masked record, JSON
+    keys: list[bytes]  # the three pair keys and the QR key
+    sealed: bytes  # its audit sequence numbers, sealed (SeqSealer)
+
+
+def masked_doc(
+    c: Certificate,
+    inst: Institution,
+    pdfs: list[str],
+    signers: list[str],
+    status: tuple[str, str] | None,
+    replaced_on: str | None = None,
+    proofs: list[str] | None = None,
+) -> str:
+    """The public record: masked name and ID, what the certificate says, its status."""
+    lv = LEVELS[c.level]
+    return json.dumps(
+        {
+            "name": mask_name(c.name),
+            "id": mask_id(c.id_number),
+            "id_type": c.id_type,
+            "id_type_zh": ID_TYPES[c.id_type].zh,
+            "id_type_en": ID_TYPES[c.id_type].en,
+            "occupation": c.occupation,
+            "job": c.job,
+            "level": c.level,
+            "level_zh": lv.zh,
+            "level_en": lv.en,
+            "issue_date": c.issue_date.isoformat() if c.issue_date else None,
+            "institution_code": inst.code,
+            "institution_zh": inst.name_zh,
+            "institution_en": inst.name_en,
+            "style": inst.style.value,
+            "status": c.status.value,
+            "status_date": status[0] if status else None,
+            "status_reason": status[1] if status else None,
+            "version": c.version,
+            "pdf_sha256": pdfs,
+            "proof_sha256": proofs or [],
+            "replaced_on": replaced_on,
+            "signer_fingerprints": signers,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+# what a miss reads in a snapshot without certificates (otherwise a miss reads a random real record)
+DECOY = json.dumps(
+    {
+        "name": "*" * 3,
+        "id": "*" * 18,
+        "id_type": "000",
+        "id_type_zh": "-",
+        "id_type_en": "-" * 8,
+        "occupation": "-" * 6,
+        "job": "",
+        "level": 0,
+        "level_zh": "-",
+        "level_en": "-",
+        "issue_date": "0000-00-00",
+        "institution_code": "-" * 13,
+        "institution_zh": "-" * 16,
+        "institution_en": "-" * 40,
+        "style": "-",
+        "status": "-",
+        "status_date": None,
+        "status_reason": None,
+        "version": 0,
+        "pdf_sha256": ["0" * 64],
+        "proof_sha256": [],
+        "replaced_on": None,
+        "signer_fingerprints": ["0" * 64],
+    },
+    sort_keys=True,
+)
+
+
+def certificate_keys(secret: bytes, c: Certificate) -> list[bytes]:
+    assert c.number is not None and c.qr_token is not None
+    return [
+        pair_key(secret, PairKind.NUMBER_NAME, c.number, c.name),
+        pair_key(secret, PairKind.NUMBER_ID, c.number, c.id_number),
+        pair_key(secret, PairKind.NAME_ID, c.name, c.id_number),
+        qr_key(secret, c.number, c.qr_token),
+    ]
+
+
+def certificate_rows(
+    reg: Registry, secret: bytes, certs: Iterable[Certificate], seqs: dict[int, list[int]] | None = None
+) -> Iterator[Row]:
+    """A row per numbered certificate; ``seqs`` (audit entries per certificate) saves a query each."""
+    sealer = SeqSealer(secret)
+    insts: dict[str, tuple[Institution, list[str]]] = {}
+    for c in certs:
+        if c.number is None or c.qr_token is None:
+            continue
+        if c.institution_code not in insts:
+            inst = reg.institution(c.institution_code)
+            insts[c.institution_code] = (inst, sorted(reg.filed_fingerprints(inst.code)))
+        inst, signers = insts[c.institution_code]
+        pdfs = [d.pdf_sha256 for d in reg.deliveries(c.id)]
+        event = reg.status_event(c.id) if c.status.value != "valid" else None
+        version_event = reg.version_event(c.id) if c.version > 1 else None
+        proofs = [p.pdf_sha256 for p in reg.proofs(c.id) if p.pdf_sha256]
+        events = seqs.get(c.id, []) if seqs is not None else reg.event_seqs(c.id).get(c.id, [])
+        replaced_on = version_event[1] if version_event else None
+        rid = record_id(secret, c.id)
+        doc = masked_doc(c, inst, pdfs, signers, event, replaced_on, proofs)
+        yield Row(rid, doc, certificate_keys(secret, c), sealer.seal(rid, events))
+
+
+# -- certs.sqlite ------------------------------------------------------------------------------
+_STAGE = """
+CREATE TABLE stage.records (rid INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE stage.keys (k BLOB NOT NULL, rid INTEGER NOT NULL);
+CREATE TABLE stage.proofs (rid INTEGER NOT NULL, sealed BLOB NOT NULL);
+"""
+
+
+def open_build(path: Path) -> sqlite3.Connection:
+    """A new certs.sqlite for a full build (in a folder that becomes visible only by atomic rename),
+    with staging tables in a private temporary database; the build transaction is open."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-262144")
+    conn.executescript(SCHEMA)
+    conn.execute("ATTACH DATABASE '' AS stage")
+    conn.execute("PRAGMA stage.journal_mode=OFF")
+    conn.executescript(_STAGE)
+    conn.execute("BEGIN")
+    return conn
+
+
+def _batches(rows: Iterable[Row], size: int = 5000) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def write_certs(conn: sqlite3.Connection, rows: Iterable[Row]) -> int:
+    """Stage the rows of a full build (:func:`finish_build` moves them in order); returns the count."""
+    n = 0
+    for batch in _batches(rows):
+        conn.executemany("INSERT INTO stage.records VALUES (?, ?)", [(r.rid, r.doc) for r in batch])
+        conn.executemany("INSERT INTO stage.keys VALUES (?, ?)", [(k, r.rid) for r in batch for k in r.keys])
+        conn.executemany("INSERT INTO stage.proofs VALUES (?, ?)", [(r.rid, r.sealed) for r in batch])
+        n += len(batch)
+    return n
+
+
+def set_meta(conn: sqlite3.Connection, *, generation: int, manifest: dict[str, Any], directory: str) -> None:
+    """The meta rows of a generation: in the same transaction as its records."""
+    conn.executemany(
+        "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+        [
+            ("generation", str(generation)),
+            ("manifest", json.dumps(manifest, ensure_ascii=False, sort_keys=True)),
+            ("directory", directory),
+        ],
+    )
+
+
+def finish_build(conn: sqlite3.Connection, path: Path) -> None:
+    """Move the staged rows in (records by id; a key given twice keeps the later row), add the
+    decoy, commit, index, switch to WAL (readers and incremental publishes), fsync."""
+    conn.execute("INSERT INTO records SELECT rid, doc FROM stage.records ORDER BY rid")
+    conn.execute("INSERT OR REPLACE INTO keys SELECT k, rid FROM stage.keys ORDER BY k, rowid")
+    conn.execute("INSERT INTO proofs SELECT rid, sealed FROM stage.proofs ORDER BY rid")
+    conn.execute("INSERT INTO records VALUES (?, ?)", (DECOY_RID, DECOY))
+    conn.execute("COMMIT")
+    conn.execute("DETACH DATABASE stage")
+    conn.executescript(INDEXES)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def replace_certs(conn: sqlite3.Connection, rows: Iterable[Row]) -> tuple[int, int]:
+    """Write changed rows in place (inside the caller's transaction): (rows written, rows new)."""
+    written = added = 0
+    for batch in _batches(rows):
+        rids = [r.rid for r in batch]
+        marks = ",".join("?" * len(rids))
+        known = conn.execute(f"SELECT COUNT(*) FROM records WHERE rid IN ({marks})", rids).fetchone()[0]
+        conn.executemany("DELETE FROM keys WHERE rid = ?", [(rid,) for rid in rids])
+        conn.executemany("INSERT OR REPLACE INTO records VALUES (?, ?)", [(r.rid, r.doc) for r in batch])
+        conn.executemany("INSERT OR REPLACE INTO keys VALUES (?, ?)", [(k, r.rid) for r in batch for k in r.keys])
+        conn.executemany("INSERT OR REPLACE INTO proofs VALUES (?, ?)", [(r.rid, r.sealed) for r in batch])
+        written += len(batch)
+        added += len(batch) - int(known)
+    return written, added
+
+
+# -- downloads.sqlite ----------------------------------------------------------------------------
+_DOWNLOADS_SCHEMA = "CREATE TABLE IF NOT EXISTS blobs (rid INTEGER PRIMARY KEY, blob BLOB NOT NULL)"
+
+
+def write_downloads(path: Path, source: Path, secret: bytes, certs: Iterable[Certificate]) -> int:
+    """Copy the encrypted holder downloads (``source/<number>.bin``, written at issue) of ``certs``.
+
+    Written in record-id order, so the blobs' places in the file do not follow the order of issue;
+    a revoked certificate's download is removed.
+    """
+    wanted = sorted(
+        (record_id(secret, c.id), c.number, c.status.value == "revoked") for c in certs if c.number is not None
+    )
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(_DOWNLOADS_SCHEMA)
+        conn.execute("BEGIN IMMEDIATE")
+        n = 0
+        for rid, number, revoked in wanted:
+            blob = source / f"{number}.bin"
+            if revoked or not blob.is_file():
+                conn.execute("DELETE FROM blobs WHERE rid = ?", (rid,))  # a revoked certificate is not served
+                continue
+            conn.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (rid, blob.read_bytes()))
+            n += 1
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return n
+    finally:
+        conn.close()
+
+
+# -- the directory -------------------------------------------------------------------------------
+def write_directory(folder: Path, generation: int, institutions: list[dict[str, Any]]) -> str:
+    """``folder/directory-<generation>/`` (whoosh index + institutions.json), made whole and then
+    renamed into place; returns its name for the meta row."""
+    name = directory_name(generation)
+    tmp = folder / f".{name}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    build_directory(tmp / INDEX, institutions)
+    dump(institutions, tmp / INSTITUTIONS)
+    shutil.rmtree(folder / name, ignore_errors=True)  # a failed earlier attempt: never committed
+    os.replace(tmp, folder / name)
+    return name
+
+
+def cleanup_directories(folder: Path, keep: set[str]) -> None:
+    """Remove the directory folders no kept generation names (and leftovers of failed builds)."""
+    for p in folder.iterdir():
+        stale = p.name.startswith("directory-") and p.name not in keep
+        if p.is_dir() and (stale or (p.name.startswith(".directory-") and p.name.endswith(".tmp"))):
+            shutil.rmtree(p, ignore_errors=True)

@@ -1,0 +1,100 @@
+"""One certificate's files appear only together with its delivery record.
+
+Why stage, record, then rename (and not record first): the PDF's bytes exist only in the issuing
+run's memory (a seal is never reproduced byte for byte), so they must be on disk before the record
+names their SHA-256; and nothing may be visible under the real names before the record is
+committed, or a run that fails to record (another run delivered first) would replace a holder's
+download with a PDF nobody recorded, under a code on a notice nobody has. So each file — the PDF,
+the holder's notice, the encrypted download — is written whole under a hidden name tagged with the
+PDF's SHA-256 (``files.write_staged``), the delivery is recorded in one transaction, and the files
+are renamed into place. A run killed between the commit and the renames leaves tagged files
+behind; :meth:`Deliverer.settle` (at the start of every run, under the issue lock) renames those
+whose tag the record carries and deletes every other one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from pathlib import Path
+
+from registry import Registry
+from registry.errors import NotFound, SkillcertError
+from registry.models import Certificate, Institution
+
+from .files import publish_staged, staged_files, write_staged
+from .notices import notice_text
+
+__all__ = ["Deliverer"]
+
+
+class Deliverer:
+    """Where an institution's certificate files go, and the one step that writes them with the record."""
+
+    def __init__(
+        self,
+        reg: Registry,
+        inst: Institution,
+        *,
+        out_dir: Path,
+        downloads_dir: Path | None,
+        level: str,
+        site_url: str,
+        actor: str,
+    ) -> None:
+        self.reg, self.inst, self.level, self.site_url, self.actor = reg, inst, level, site_url, actor
+        self.out_dir, self.downloads_dir = out_dir, downloads_dir
+        self.notices = out_dir / "notices"
+        self.folders = [out_dir, self.notices, *([downloads_dir] if downloads_dir else [])]
+
+    def sweep(self) -> None:
+        """Remove temp files a killed run of this institution left (``write_atomic`` renames only
+        complete files); other institutions' runs may be writing theirs in the same folders."""
+        ours = re.compile(rf"^\.+{re.escape(self.inst.code)}\d{{9}}\.(pdf|txt|bin)\..*\.part$")
+        for folder in self.folders:
+            if folder.is_dir():
+                for tmp in folder.glob(".*.part"):
+                    if ours.match(tmp.name):
+                        tmp.unlink(missing_ok=True)
+
+    def settle(self, prefix: str) -> None:
+        """Publish the staged files whose delivery was recorded, discard the rest (see the module)."""
+        for folder in self.folders:
+            for staged, path, tag in staged_files(folder, prefix):
+                try:
+                    c = self.reg.certificate(path.stem)
+                except NotFound:
+                    staged.unlink(missing_ok=True)
+                    continue
+                d = self.reg.delivery(c.id)
+                if d is not None and d.pdf_sha256.startswith(tag):
+                    publish_staged(staged, path)
+                else:
+                    staged.unlink(missing_ok=True)
+
+    def deliver(self, c: Certificate, pdf: bytes, package: tuple[str, bytes] | None) -> None:
+        """Stage the PDF (and the notice and download), record the delivery, then publish them."""
+        number = str(c.number)
+        sha = hashlib.sha256(pdf).hexdigest()
+        files: list[tuple[Path, bytes]] = [(self.out_dir / f"{number}.pdf", pdf)]
+        if package is not None and self.downloads_dir is not None:
+            code, blob = package
+            notice = notice_text(c, self.inst, code=code, site_url=self.site_url).encode("utf-8")
+            files += [(self.notices / f"{number}.txt", notice), (self.downloads_dir / f"{number}.bin", blob)]
+        try:
+            staged = [(write_staged(path, data, sha[:16]), path) for path, data in files]
+            self.reg.mark_delivered(
+                c.id, c.version, pdf_sha256=sha, file_name=f"{number}.pdf", level=self.level, actor=self.actor
+            )
+            for s, path in staged:
+                publish_staged(s, path)
+        except Exception as e:
+            with contextlib.suppress(OSError):
+                self.settle(number)  # recorded: publish what was staged; not recorded: leave nothing behind
+            if isinstance(e, OSError):
+                raise SkillcertError(
+                    f"无法写入证书 {number} 的文件：{e.strerror or e}（{e.filename}）；解决后重新运行即可续完",
+                    f"cannot write the files of {number}: {e.strerror or e} ({e.filename}); fix it and rerun",
+                ) from e
+            raise
