@@ -259,4 +259,19 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER checkpoints_fixed BEFORE UPDATE ON checkpoints
     BEGIN SELECT RAISE(ABORT, '审计检查点不得更改 / checkpoints never change'); END;
     """,
+    # 4: renewals of delivered PDFs (skillcert renew): a fresh document timestamp and validation
+    #    data appended to the delivered file; the old copy a holder keeps stays a delivered copy
+    """
+    CREATE TABLE renewals (
+        certificate_id  INTEGER NOT NULL REFERENCES certificates(id),
+        version         INTEGER NOT NULL,
+        pdf_sha256      TEXT NOT NULL,   -- the renewed file
+        previous_sha256 TEXT NOT NULL,   -- the file it extends (a delivery or an earlier renewal)
+        renew_by        TEXT NOT NULL,   -- when the newest timestamp stops validating offline
+        renewed_at      TEXT NOT NULL,
+        PRIMARY KEY (certificate_id, version, pdf_sha256)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER renewals_kept BEFORE DELETE ON renewals
+    BEGIN SELECT RAISE(ABORT, '续期记录不得删除 / renewal records are never deleted'); END;
+    """,
 )

@@ -147,23 +147,44 @@ class SealsMixin:
             audit.flush()
 
     def delivery(self, certificate_id: int) -> Delivery | None:
-        r = self._conn.execute(
-            "SELECT * FROM deliveries WHERE certificate_id = ? ORDER BY version DESC LIMIT 1", (certificate_id,)
-        ).fetchone()
-        return (
-            Delivery(certificate_id=r[0], version=r[1], pdf_sha256=r[2], file_name=r[3], level=r[4], delivered_at=r[5])
-            if r
-            else None
-        )
+        """The newest delivered file of the newest version (a renewal's, once renewed)."""
+        found = self.deliveries(certificate_id)
+        return found[-1] if found else None
 
     def deliveries(self, certificate_id: int) -> list[Delivery]:
+        """Every delivered file, oldest first: each version's delivery, then its renewals."""
         rows = self._conn.execute(
-            "SELECT * FROM deliveries WHERE certificate_id = ? ORDER BY version", (certificate_id,)
+            "SELECT certificate_id, version, pdf_sha256, file_name, level, delivered_at, 0 FROM deliveries "
+            "WHERE certificate_id = ? UNION ALL "
+            "SELECT r.certificate_id, r.version, r.pdf_sha256, d.file_name, 'B-LTA', r.renewed_at, 1 FROM renewals r "
+            "JOIN deliveries d ON d.certificate_id = r.certificate_id AND d.version = r.version "
+            "WHERE r.certificate_id = ? ORDER BY 2, 7, 6",
+            (certificate_id, certificate_id),
         )
         return [
             Delivery(certificate_id=r[0], version=r[1], pdf_sha256=r[2], file_name=r[3], level=r[4], delivered_at=r[5])
             for r in rows
         ]
+
+    def record_renewal(
+        self, certificate_id: int, version: int, *, pdf_sha256: str, previous_sha256: str, renew_by: str, actor: str
+    ) -> None:
+        """A delivered file extended by ``skillcert renew``; the previous file stays a delivered copy."""
+        with self._write() as cur:
+            now = self._now()
+            cur.execute(
+                "INSERT INTO renewals VALUES (?,?,?,?,?,?)",
+                (certificate_id, version, pdf_sha256, previous_sha256, renew_by, now),
+            )
+            audit = self._audit(cur, now, actor)
+            audit.add(
+                "renew",
+                "certificate",
+                str(certificate_id),
+                {"pdf_sha256": previous_sha256},
+                {"version": version, "pdf_sha256": pdf_sha256, "renew_by": renew_by},
+            )
+            audit.flush()
 
     def undelivered_ids(self, institution_code: str) -> Iterator[int]:
         """Issued, valid certificates whose current version has no delivered PDF yet, oldest first."""

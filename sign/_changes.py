@@ -104,8 +104,64 @@ def review_revisions(reader: Any, after: int, standings: Sequence[SealStanding])
             continue
         level = result.modification_level
         change = _LEVELS.get(level.name, Change.ANNOTATIONS if level == ModificationLevel.ANNOTATIONS else Change.OTHER)
+        try:
+            meta = metadata_problem(reader, k)
+        except Exception as e:  # unreadable XMP or Info in a later revision
+            meta = f"the metadata cannot be read ({type(e).__name__})"
+        if meta is not None:
+            out.append(Revision(k, Change.OTHER, frozenset(), meta))
+            continue
         out.append(Revision(k, change, frozenset(result.changed_form_fields)))
     return tuple(out)
+
+
+_VOLATILE = frozenset({"ModDate", "Producer", "ModifyDate", "MetadataDate", "InstanceID", "DocumentID"})
+
+
+def _xmp_facts(resolver: Any) -> frozenset[tuple[str, str]] | None:
+    """The XMP's properties (namespace-qualified leaf elements and attributes) but the dates and
+    producer every incremental save rewrites; ``None`` when there is no XMP."""
+    import xml.etree.ElementTree as ET
+
+    if "/Metadata" not in resolver.root:
+        return None
+    tree = ET.fromstring(_deref(resolver, resolver.root.raw_get("/Metadata")).data)
+    facts = set()
+    for el in tree.iter():
+        local = el.tag.rsplit("}", 1)[-1]
+        for k, v in el.attrib.items():
+            if k.rsplit("}", 1)[-1] not in _VOLATILE:
+                facts.add((k, v.strip()))
+        if len(el) == 0 and local not in _VOLATILE and (el.text or "").strip():
+            facts.add((el.tag, (el.text or "").strip()))
+    return frozenset(facts)
+
+
+def _deref(resolver: Any, value: Any) -> Any:
+    """``value`` as it was in ``resolver``'s revision (``get_object()`` would read the newest one)."""
+    from pyhanko.pdf_utils.generic import IndirectObject
+
+    return resolver(value.reference) if isinstance(value, IndirectObject) else value
+
+
+def _info(resolver: Any) -> dict[str, str]:
+    if "/Info" not in resolver.trailer_view:
+        return {}
+    info = _deref(resolver, resolver.trailer_view.raw_get("/Info"))
+    return {str(k): str(_deref(resolver, info.raw_get(k))) for k in info if str(k).lstrip("/") not in _VOLATILE}
+
+
+def metadata_problem(reader: Any, k: int) -> str | None:
+    """What revision ``k`` changed of the catalog object, the Info dictionary or the XMP beyond
+    what every incremental save rewrites (producer, modification dates)."""
+    old, new = reader.get_historical_resolver(k - 1), reader.get_historical_resolver(k)
+    if old.trailer_view.raw_get("/Root") != new.trailer_view.raw_get("/Root"):
+        return "the document catalog was replaced by another object"
+    if _info(old) != _info(new):
+        return "the document information dictionary was changed"
+    if _xmp_facts(old) != _xmp_facts(new):
+        return "the XMP metadata was changed"
+    return None
 
 
 def _short(text: str) -> str:

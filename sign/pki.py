@@ -8,10 +8,17 @@ For the demo and the tests only — never for real certificates. Keys are genera
 
 OCSP responses are produced with whole-second times: NSS (poppler's ``pdfsig``) rejects
 certomancer's microsecond times and would then treat a revoked certificate as good.
+
+Every certificate gets a random 16-byte serial number, as real CAs issue them (CA/Browser
+Forum baseline requirements: at least 64 random bits). certomancer would otherwise number
+serials per issuer from 4096, so the intermediate CA and the first seal certificate would
+share a serial — legal under RFC 5280, but verifiers that match the signer by serial alone
+(endesive) then pick the wrong certificate.
 """
 
 from __future__ import annotations
 
+import secrets
 import socket
 import threading
 from collections.abc import Iterable
@@ -36,6 +43,11 @@ class SealSubject:
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     revoked_since: datetime | None = None
+
+
+def random_serial() -> int:
+    """A positive serial of exactly 16 bytes in DER: 2^120 ≤ n < 2^127 (top bit clear, so no sign byte)."""
+    return (1 << 120) + secrets.randbelow((1 << 127) - (1 << 120))
 
 
 def free_port() -> int:
@@ -228,6 +240,12 @@ def make_demo_pki(
     for s in subjects:
         entities[s.label] = {"common-name": s.common_name, "organization-name": s.organization}
         certs[s.label] = _leaf("interm", s, now)
+    serials: set[int] = set()
+    for spec in certs.values():
+        while (serial := random_serial()) in serials:  # ≈ 2^-127 per pair, but cheap to rule out
+            pass
+        serials.add(serial)
+        spec["serial"] = serial
     config = {
         "external-url-prefix": f"http://127.0.0.1:{port}",
         "keysets": {"demo": {"keys": {label: {"path": f"{label}.pem"} for label in entities}}},

@@ -6,7 +6,9 @@ the document's own DSS and judged *as of the time its timestamp proves* (retroac
 data, hard-fail) — so a B-LT certificate validates offline; without a DSS, revocation is fetched
 only when ``Trust.online`` is set. Our own algorithm whitelist (:mod:`._algorithms`) is part of
 ``integrity``, and our own modification policy (:mod:`._changes`) replaces pyHanko's verdict on
-later revisions. pyHanko's ETSI EN 319 102-1 (AdES) engine is not used here yet.
+later revisions. Each seal is also judged by pyHanko's ETSI EN 319 102-1 engine
+(``ades_lta_validation``, as ``pyhanko sign adesverify`` does; :mod:`._ades`): its indication is
+reported and binds the bottom line — not PASSED is never ``valid``.
 
 Nothing a file contains makes this raise anything but :class:`UnreadablePdf`.
 """
@@ -17,6 +19,7 @@ import io
 from datetime import datetime
 from typing import Any
 
+from ._ades import AdesVerdict, ades_verdict
 from ._algorithms import algorithm_problem
 from ._changes import SealStanding, judge_changes, review_revisions, tail_problem
 from .identity import cert_fingerprint
@@ -124,6 +127,7 @@ def validate_pdf(pdf: bytes, trust: Trust) -> SealStatus:
 
 
 def _validate(pdf: bytes, reader: Any, seals: list[Any], dss: Any, trust: Trust) -> SealStatus:
+    from pyhanko.keys import load_cert_from_pemder
     from pyhanko.sign.validation import validate_pdf_signature
 
     found: list[tuple[Any, list[Check], dict[str, Any]]] = []
@@ -138,6 +142,12 @@ def _validate(pdf: bytes, reader: Any, seals: list[Any], dss: Any, trust: Trust)
             skip_diff=True,  # our own policy judges later revisions (see _changes)
         )
         checks, meta = _signature_checks(sig, status, trust, embedded_revinfo=dss is not None)
+        gap = _contents_problem(pdf, sig)
+        if gap is not None:
+            checks = [Check("integrity", Outcome.FAIL, *gap) if c.name == "integrity" else c for c in checks]
+        verdict = ades_verdict(sig, [load_cert_from_pemder(str(p)) for p in trust.roots], online=trust.online)
+        checks.append(_ades_check(verdict))
+        meta["ades"] = verdict.label
         found.append((sig, checks, meta))
     standings = {
         int(sig.signed_revision): SealStanding(
@@ -171,12 +181,60 @@ def _validate(pdf: bytes, reader: Any, seals: list[Any], dss: Any, trust: Trust)
     return SealStatus(bottom, (summary, *all_checks), tuple(reports))
 
 
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
+def _contents_problem(pdf: bytes, sig: Any) -> tuple[str, str] | None:
+    """The unsigned gap must hold exactly ``<hex>``: the DER signature, then zero padding only.
+
+    The gap is outside what the signature covers, so anything else there (odd hex, bytes after the
+    CMS) is room an attacker can use and no signer of ours writes.
+    """
+    try:
+        start, length = int(sig.byte_range[0]) + int(sig.byte_range[1]), None
+        end = int(sig.byte_range[2])
+        gap = pdf[start:end]
+        inner = gap[1:-1]
+        if gap[:1] != b"<" or gap[-1:] != b">" or len(inner) % 2 or not set(inner) <= _HEX:
+            raise ValueError
+        raw = bytes.fromhex(inner.decode("ascii"))
+        if raw[:1] != b"\x30":
+            raise ValueError
+        first = raw[1]
+        if first < 0x80:
+            length = 2 + first
+        else:
+            n = first & 0x7F
+            length = 2 + n + int.from_bytes(raw[2 : 2 + n], "big")
+        if length > len(raw) or raw[length:].strip(b"\x00"):
+            raise ValueError
+    except (ValueError, IndexError, TypeError, AttributeError):
+        return "签名容器中含有签名以外的数据", "the signature container holds bytes other than the signature and zero padding"
+    return None
+
+
+def _ades_check(v: AdesVerdict) -> Check:
+    """ETSI EN 319 102-1 as pyHanko's AdES engine applies it: it binds our bottom line."""
+    if v.indication == "PASSED":
+        return Check("ades", Outcome.PASS, "符合 ETSI EN 319 102-1 长期验证（PASSED）", "ETSI EN 319 102-1: PASSED")
+    zh = "未通过" if v.indication == "FAILED" else "无法确定"
+    outcome = Outcome.FAIL if v.indication == "FAILED" else Outcome.UNKNOWN
+    return Check(
+        "ades",
+        outcome,
+        f"ETSI EN 319 102-1 验证{zh}（{v.label}）",
+        f"ETSI EN 319 102-1: {v.label}" + (f" ({v.message})" if v.message else ""),
+    )
+
+
 def _good(checks: list[Check]) -> bool | None:
     """A later seal's standing: every check passed (None when its key could not be compared)."""
     outcomes = {c.name: c.outcome for c in checks}
     if any(o is Outcome.FAIL for o in outcomes.values()):
         return False
     if outcomes.get("filed_key") is not Outcome.PASS or outcomes.get("revocation") is not Outcome.PASS:
+        return None
+    if outcomes.get("ades") is not Outcome.PASS:
         return None
     return all(o is Outcome.PASS or n == "timestamp" for n, o in outcomes.items())
 
@@ -322,6 +380,6 @@ def _signature_checks(sig: Any, st: Any, trust: Trust, *, embedded_revinfo: bool
         "fingerprint": fp,
         "signing_time": _iso(getattr(st, "signer_reported_dt", None)),
         "timestamp_time": _iso(ts.timestamp if ts else None),
-        "ades": "valid" if getattr(st, "bottom_line", False) else "not valid",
+        "ades": "",
     }
     return checks, meta

@@ -2,8 +2,8 @@
 
 Creates the registry under ``$SKILLCERT_HOME``, files the three demo institutions, imports
 their sample batches, makes a demo PKI (certomancer) with one seal key per filed seal, serves
-its TSA/OCSP/CRL on 127.0.0.1 while it issues and seals every certificate at B-LT into
-``out/`` (with a download notice per holder in ``out/notices/``), and publishes the snapshot the
+its TSA/OCSP/CRL on 127.0.0.1 while it issues and seals every certificate (at the settings'
+level, B-LTA by default) into ``out/`` (with a download notice per holder in ``out/notices/``), and publishes the snapshot the
 verification site serves. Running it again changes nothing (it is idempotent and resumes an
 interrupted run).
 """

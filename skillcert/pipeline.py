@@ -42,7 +42,7 @@ class IssueOptions:
     institution_code: str
     out_dir: Path
     issue_date: date
-    level: PadesLevel = PadesLevel.B_LT
+    level: PadesLevel = PadesLevel.B_LTA
     workers: int = 1
     style: Style | None = None
     tsa_url: str | None = None

@@ -7,7 +7,7 @@
     [calendar]
     holidays_file = "holidays-2027.toml"  # State Council schedule for years chinesecalendar lacks
     [seal]
-    level = "B-LT"                            # B-B · B-T · B-LT · B-LTA
+    level = "B-LTA"                           # B-B · B-T · B-LT · B-LTA (default)
     tsa_url = "http://tsa.example/tsa"        # RFC 3161 time-stamping authority
     trust_roots = ["roots/ca.pem"]            # roots seals are validated against
     [render]
@@ -51,7 +51,7 @@ SETTINGS_TEMPLATE = """\
 # template_dir = "templates"            # an adjusted copy of the style templates (render/templates)
 
 [seal]
-# level = "B-LT"                        # B-B · B-T · B-LT · B-LTA
+# level = "B-LTA"                       # B-B · B-T · B-LT · B-LTA (B-LTA: see README, Seals)
 # tsa_url = "http://tsa.example/tsa"    # RFC 3161 time-stamping authority (default: the demo PKI's)
 # trust_roots = ["pki/certs/root.pem"]  # roots to validate seals against (default: the demo PKI's)
 
@@ -74,7 +74,7 @@ class Settings:
     site_url: str = "http://127.0.0.1:8000"
     font_dirs: tuple[Path, ...] = ()
     template_dir: Path | None = None
-    seal_level: str = "B-LT"
+    seal_level: str = "B-LTA"
     tsa_url: str | None = None
     trust_roots: tuple[Path, ...] = ()
     site: Mapping[str, object] = field(default_factory=dict)  # the [site] table, see verify.SiteSettings
@@ -128,7 +128,7 @@ class Settings:
             site_url=str(render.get("site_url") or env.get("SKILLCERT_SITE_URL") or "http://127.0.0.1:8000"),
             font_dirs=tuple(home / str(d) for d in render.get("font_dirs", [])),
             template_dir=(home / str(template_dir)) if template_dir else None,
-            seal_level=str(seal.get("level", "B-LT")),
+            seal_level=str(seal.get("level", "B-LTA")),
             tsa_url=str(tsa) if tsa else None,
             trust_roots=roots,
             site=site_table,

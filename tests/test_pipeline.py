@@ -60,7 +60,7 @@ def test_batch_bt_and_blt_then_offline(home: Settings, tmp_path: Path, require_p
                 institution_code=Y1,
                 out_dir=out / "blt",
                 issue_date=date(2026, 11, 20),
-                level=PadesLevel.B_LT,
+                level=PadesLevel.B_LTA,
                 workers=2,
                 tsa_url=home.tsa_url,
                 trust_roots=home.trust_roots,
@@ -92,7 +92,7 @@ def test_batch_bt_and_blt_then_offline(home: Settings, tmp_path: Path, require_p
         assert st.bottom_line.value == "valid", (path.name, st.as_dict())
         assert len(st.signatures) == 2
         d = deliveries[path.stem]
-        assert d is not None and d.level == "B-LT" and d.pdf_sha256 == __import__("hashlib").sha256(data).hexdigest()
+        assert d is not None and d.level == "B-LTA" and d.pdf_sha256 == __import__("hashlib").sha256(data).hexdigest()
     for path in sorted((out / "bt").glob("*.pdf")):
         st = validate_pdf(path.read_bytes(), Trust(roots=home.trust_roots, filed_fingerprints=filed[GD]))
         assert st.bottom_line.value == "unknown" and any(

@@ -108,9 +108,11 @@ def test_upload_check_passes_every_check(client: TestClient, demo_home: DemoHome
         "chain": "pass",
         "revocation": "pass",
         "timestamp": "pass",
-        "modifications": "pass",
         "filed_key": "pass",
+        "ades": "pass",
+        "modifications": "pass",
         "registered": "pass",
+        "seals": "pass",
         "record_match": "pass",
         "delivered_copy": "pass",
         "institution": "pass",
@@ -118,7 +120,7 @@ def test_upload_check_passes_every_check(client: TestClient, demo_home: DemoHome
         "status": "pass",
     }
     page = _upload(client, data, "/check")
-    assert page.status_code == 200 and "有效" in page.text and page.text.count("通过") >= 13
+    assert page.status_code == 200 and "有效" in page.text and page.text.count("通过") >= 15
 
 
 def test_style2_both_seals_checked(client: TestClient, demo_home: DemoHome) -> None:
@@ -158,7 +160,7 @@ def _resealed(demo_home: DemoHome, signer_label: str) -> bytes:
         pdf = r.render(c, inst, photo=photo)
     signer = load_signer(Pkcs12Identity(path=pki.p12(signer_label)), secret=pki.password)
     opts = SealOptions(
-        level=PadesLevel.B_LT, tsa_url=demo_home.settings.tsa_url, trust_roots=demo_home.settings.trust_roots
+        level=PadesLevel.B_LTA, tsa_url=demo_home.settings.tsa_url, trust_roots=demo_home.settings.trust_roots
     )
     with PkiServer(pki):
         return Sealer({"institution": signer}, opts).seal(

@@ -88,7 +88,7 @@ def test_batch_sealed_in_softhsm(
                     institution_code="S000011084012",
                     out_dir=tmp_path / "out",
                     issue_date=date(2026, 11, 20),
-                    level=PadesLevel.B_LT,
+                    level=PadesLevel.B_LTA,
                     workers=1,
                     tsa_url=pki.tsa_url,
                     trust_roots=(pki.root_cert,),

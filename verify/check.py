@@ -227,6 +227,7 @@ def judge(data: bytes, record: EmbeddedRecord | None, seal: SealStatus, snapshot
         return CheckReport(bottom, tuple(checks), seal, institution_code=code)
     doc = view.doc
     checks.append(_c("registered", Outcome.PASS, "证书已登记", "the certificate is registered"))
+    checks.append(_seal_count(record, seal))
     sha = hashlib.sha256(data).hexdigest()
     older = record.version < int(doc.get("version") or 1)
     if older:  # an earlier version's data may differ (a correction): it must be a file that was delivered
@@ -310,6 +311,22 @@ def judge(data: bytes, record: EmbeddedRecord | None, seal: SealStatus, snapshot
     return CheckReport(bottom, tuple(checks), seal, record=doc, institution_code=code)
 
 
+def _seal_count(record: EmbeddedRecord, seal: SealStatus) -> Check:
+    """Style (二) certificates carry the issuing body's and the institution's seal; every other
+    document exactly one (render/templates): a further seal, even with a filed key, is not one the
+    style registers."""
+    expected = 2 if record.style == "style2" and record.kind != "proof" else 1
+    found = len(seal.signatures)
+    if found == expected:
+        return _c("seals", Outcome.PASS, f"印章数量符合样式（{found} 枚）", f"the style's {found} seal(s), no more")
+    return _c(
+        "seals",
+        Outcome.FAIL,
+        f"文件有 {found} 枚电子印章，该样式应为 {expected} 枚",
+        f"the file carries {found} seal(s); its style has {expected}",
+    )
+
+
 def _seal_only(seal: SealStatus) -> Verdict:
     return {
         BottomLine.VALID: Verdict.VALID,
@@ -325,6 +342,7 @@ def _bottom(seal: SealStatus, checks: Sequence[Check], status: Any, older: bool)
         "record_match",
         "institution",
         "scope",
+        "seals",
     }:
         return Verdict.INVALID  # a forged or altered file: say so before anything about the record
     if status == CertStatus.REVOKED.value:

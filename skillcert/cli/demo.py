@@ -29,7 +29,7 @@ def demo(out: Path | None, workers: int, no_issue: bool, no_serve: bool, as_json
         f"演示数据目录 demo home: {r.home}",
         *(f"  已导入 imported {code}: {n} 行 rows" for code, n in r.imported.items()),
         *(f"  已存在 already there: {x}" for x in r.already),
-        *(f"  已签发 issued {code}: {n} 份 PDF (B-LT)" for code, n in r.issued.items()),
+        *(f"  已签发 issued {code}: {n} 份 PDF ({s.seal_level})" for code, n in r.issued.items()),
         f"  登记库 registry: {r.counts}",
         *(
             [

@@ -22,7 +22,7 @@ from ._runtime import emit, errors_mapped, open_registry, settings
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="输出目录 / output folder")
 @click.option("--style", type=click.Choice([s.value for s in Style]))
 @click.option(
-    "--level", type=click.Choice([lv.value for lv in PadesLevel]), help="默认取设置（B-LT）/ default: settings"
+    "--level", type=click.Choice([lv.value for lv in PadesLevel]), help="默认取设置（B-LTA）/ default: settings (B-LTA)"
 )
 @click.option("--workers", type=int, default=None, help="并行进程数（默认每核一个）/ processes (default: one per core)")
 @click.option("--date", "issue_date", type=click.DateTime(["%Y-%m-%d"]), help="发证日期（默认今天）/ issue date")
