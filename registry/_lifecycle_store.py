@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -18,12 +19,13 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from ._coverage import qr_token_digest
 from .errors import NotFound, Problem, RuleViolation
 from .fields import FIELD_LINE_UNITS, clean_value, wrap_units
 from .ids import check_id
 from .models import Certificate, CertStatus, Institution
 
-__all__ = ["Correction", "CorrectionField", "LifecycleMixin", "Proof", "check_photo"]
+__all__ = ["Correction", "CorrectionField", "LifecycleMixin", "Proof", "SupersededToken", "VersionEvent", "check_photo"]
 
 MIN_PHOTO_PX = 200
 
@@ -66,6 +68,24 @@ class Proof:
     issued_on: date
     pdf_sha256: str | None
     file_name: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VersionEvent:
+    """What ended a version of a certificate: a correction (更正) or a reissue (补发), and when."""
+
+    version: int  # the version the event created (the previous one was superseded)
+    action: str  # "correct" or "reissue"
+    on: str  # the date of the correction or replacement, ISO
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupersededToken:
+    """A QR token a reissue retired: the old paper still carries it (never printed or logged)."""
+
+    version: int  # the last version that carried it
+    token: str
+    replaced_on: str  # the replacement date, ISO
 
 
 def check_photo(data: bytes) -> tuple[Problem, ...]:
@@ -143,7 +163,33 @@ class LifecycleMixin:
             "SELECT version, data, superseded_at FROM certificate_versions WHERE certificate_id = ? ORDER BY version",
             (certificate_id,),
         )
-        return [{"version": v, "superseded_at": at, **json.loads(d)} for v, d, at in rows]
+        out = []
+        for v, d, at in rows:
+            data = json.loads(d)
+            data.pop("qr_token", None)  # a retired QR token is a credential of the old paper: never shown
+            out.append({"version": v, "superseded_at": at, **data})
+        return out
+
+    def version_events(self, certificate_id: int) -> list[VersionEvent]:
+        """Every correction and reissue of the certificate, oldest first."""
+        return [
+            VersionEvent(version=int(after["version"]), action=action, on=str(after["on"]))
+            for _, action, _, after in self._events(certificate_id, "correct", "reissue")
+        ]
+
+    def superseded_tokens(self, certificate_id: int) -> list[SupersededToken]:
+        """The QR tokens reissues retired (a reissue gives the new paper a new token), oldest first."""
+        dates = {e.version: e.on for e in self.version_events(certificate_id) if e.action == "reissue"}
+        rows = self._conn.execute(
+            "SELECT version, data FROM certificate_versions WHERE certificate_id = ? ORDER BY version",
+            (certificate_id,),
+        )
+        out = []
+        for version, data in rows:
+            token = json.loads(data).get("qr_token")
+            if token and version + 1 in dates:
+                out.append(SupersededToken(version=int(version), token=str(token), replaced_on=dates[version + 1]))
+        return out
 
     def version_event(self, certificate_id: int) -> tuple[str, str] | None:
         """(action, date) that made the current version — a correction or a reissue — if any."""
@@ -191,12 +237,14 @@ class LifecycleMixin:
             raise RuleViolation(f"证书 {number} 尚未签发", f"certificate {number} has not been issued")
         return c
 
-    def _new_version(self, cur: sqlite3.Cursor, c: Certificate, now: str) -> int:
+    def _new_version(self, cur: sqlite3.Cursor, c: Certificate, now: str, *, retire_token: bool = False) -> int:
+        """Keep the current version's data; ``retire_token``: with its QR token (a reissue replaces it)."""
         from .store import cert_data
 
+        data = cert_data(c) | ({"qr_token": c.qr_token} if retire_token and c.qr_token else {})
         cur.execute(
             "INSERT INTO certificate_versions VALUES (?,?,?,?)",
-            (c.id, c.version, json.dumps(cert_data(c), ensure_ascii=False, sort_keys=True, default=str), now),
+            (c.id, c.version, json.dumps(data, ensure_ascii=False, sort_keys=True, default=str), now),
         )
         return c.version + 1
 
@@ -291,10 +339,19 @@ class LifecycleMixin:
         return self.certificate_by_id(c.id)
 
     def revoke_certificate(
-        self, number: str, *, reason: str, on: date, benefits_cancelled: bool, commitment_sha256: str | None, actor: str
+        self,
+        number: str,
+        *,
+        reason: str,
+        on: date,
+        benefits_cancelled: bool,
+        commitment_sha256: str | None,
+        actor: str,
+        public_reason: str | None = None,
     ) -> None:
         """Logical revocation (000_… 第十八条, 004_… 第十五条): only once the holder's
-        certificate-linked benefits were cancelled (the commitment letter, 004_… 附件5-2)."""
+        certificate-linked benefits were cancelled (the commitment letter, 004_… 附件5-2).
+        ``reason`` stays internal (the audit log); only ``public_reason`` is published."""
         if not benefits_cancelled:
             raise RuleViolation(
                 "撤销前须确认持证人相关待遇已取消（--benefits-cancelled-confirmed）",
@@ -309,16 +366,25 @@ class LifecycleMixin:
             actor=actor,
             action="revoke",
             extra={"benefits_cancelled": True, "commitment_sha256": commitment_sha256},
+            public_reason=public_reason,
         )
 
-    def suspend(self, number: str, *, reason: str, on: date, actor: str) -> None:
+    def suspend(self, number: str, *, reason: str, on: date, actor: str, public_reason: str | None = None) -> None:
         """Suspend suspicious data from query (004_… 第十七条)."""
         c = self.certificate(number)
         if c.status is not CertStatus.VALID:
             raise RuleViolation(
                 f"证书 {number} 状态为 {c.status.value}，不能暂停", f"certificate {number} is {c.status.value}"
             )
-        self._set_status(number, CertStatus.SUSPENDED, reason=reason, on=on, actor=actor, action="suspend")
+        self._set_status(
+            number,
+            CertStatus.SUSPENDED,
+            reason=reason,
+            on=on,
+            actor=actor,
+            action="suspend",
+            public_reason=public_reason,
+        )
 
     def unsuspend(self, number: str, *, reason: str, on: date, actor: str) -> None:
         c = self.certificate(number)
@@ -329,18 +395,24 @@ class LifecycleMixin:
     def reissue(
         self, number: str, *, applied_on: date, on: date, service_due: date, damaged_returned: bool, actor: str
     ) -> Certificate:
-        """A replacement certificate (补发): the same number, a new version dated ``on``.
+        """A replacement certificate (补发): the same number, a new version dated ``on``, a new QR token.
 
+        The old paper keeps its token, which now resolves to "replaced on ``on``" (the retired
+        token is kept with the superseded version; the audit entry records the new token's digest).
         ``service_due`` is 5 working days after the application (001_… 第十三条); a returned
         damaged original is logged.
         """
         c = self._live(number, ("补发", "reissued"))
         if on < applied_on:
             raise RuleViolation("补发日期早于申请日期", "the replacement date is before the application date")
+        token = secrets.token_urlsafe(16)
         with self._write() as cur:
             now = self._now()
-            version = self._new_version(cur, c, now)
-            cur.execute("UPDATE certificates SET version = ?, updated_at = ? WHERE id = ?", (version, now, c.id))
+            version = self._new_version(cur, c, now, retire_token=True)
+            cur.execute(
+                "UPDATE certificates SET version = ?, qr_token = ?, updated_at = ? WHERE id = ?",
+                (version, token, now, c.id),
+            )
             audit = self._audit(cur, now, actor)
             audit.add(
                 "reissue",
@@ -354,6 +426,7 @@ class LifecycleMixin:
                     "service_due": service_due,
                     "within_service_time": on <= service_due,
                     "damaged_original_returned": damaged_returned,
+                    "qr_token_sha256": qr_token_digest(token),
                 },
             )
             audit.flush()

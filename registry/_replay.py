@@ -69,6 +69,7 @@ def replay_differences(conn: sqlite3.Connection) -> Iterator[Inconsistency]:
     certs: dict[int, dict[str, Any]] = {}
     last: dict[tuple[str, str], int] = {}
     deliveries: dict[tuple[int, int], str] = {}
+    renewals: set[tuple[int, int, str, str]] = set()  # (certificate, version, new file, the file it extended)
     proofs: dict[str, tuple[int, str | None]] = {}
     filings: dict[str, dict[str, Any]] = {}
     inst_status: dict[str, tuple[str, Any, Any]] = {}
@@ -106,11 +107,15 @@ def replay_differences(conn: sqlite3.Connection) -> Iterator[Inconsistency]:
                     c["qr_token_sha256"] = after["qr_token_sha256"]
             elif action == "deliver":
                 deliveries[(cid, int(after["version"]))] = after["pdf_sha256"]
+            elif action == "renew":
+                renewals.add((cid, int(after["version"]), str(after["pdf_sha256"]), str(_before["pdf_sha256"])))
             elif action == "correct":
                 c[after["field"]] = after[after["field"]]
                 c["version"] = after["version"]
             elif action == "reissue":
                 c["version"] = after["version"]
+                if "qr_token_sha256" in after:  # a reissue gives the new paper a new QR token
+                    c["qr_token_sha256"] = after["qr_token_sha256"]
             elif action in ("revoke", "suspend", "unsuspend"):
                 c["status"] = after["status"]
             elif action == "report":
@@ -161,6 +166,19 @@ def replay_differences(conn: sqlite3.Connection) -> Iterator[Inconsistency]:
                 deliveries.get(k),
                 last.get(("certificate", str(k[0]))),
             )
+    stored_renewals = {
+        (int(rc), int(rv), str(rn), str(ro))
+        for rc, rv, rn, ro in conn.execute("SELECT certificate_id, version, pdf_sha256, previous_sha256 FROM renewals")
+    }
+    for row in sorted(stored_renewals ^ renewals):
+        yield Inconsistency(
+            "renewals",
+            f"{row[0]}/v{row[1]}",
+            "pdf_sha256",
+            row[2] if row in stored_renewals else None,
+            row[2] if row in renewals else None,
+            last.get(("certificate", str(row[0]))),
+        )
     stored_proofs = {
         p: (int(c), s) for p, c, s in conn.execute("SELECT proof_number, certificate_id, pdf_sha256 FROM proofs")
     }

@@ -113,12 +113,19 @@ class _AuditWriter:
 class AuditMixin:
     _conn: sqlite3.Connection
 
-    def audit_entries(self, *, entity: str | None = None, key: str | None = None) -> Iterator[AuditEntry]:
-        sql, params = "SELECT * FROM audit", []
+    def audit_entries(
+        self, *, entity: str | None = None, key: str | None = None, after_seq: int = 0
+    ) -> Iterator[AuditEntry]:
+        """Entries in order; only those of ``entity`` (and ``key``), only those after ``after_seq``
+        (read from the primary key, not by scanning the log)."""
+        where, params = ["seq > ?"], list[object]([after_seq])
         if entity is not None:
-            sql += " WHERE entity = ?" + (" AND entity_key = ?" if key is not None else "")
-            params = [entity] + ([key] if key is not None else [])
-        for r in self._conn.execute(sql + " ORDER BY seq", params):
+            where.append("entity = ?")
+            params.append(entity)
+            if key is not None:
+                where.append("entity_key = ?")
+                params.append(key)
+        for r in self._conn.execute(f"SELECT * FROM audit WHERE {' AND '.join(where)} ORDER BY seq", params):
             yield AuditEntry.from_row(r)
 
     def verify_audit_chain(self) -> int | None:
@@ -136,9 +143,7 @@ class AuditMixin:
         return (int(row[0]), str(row[1])) if row else (0, GENESIS)
 
     def audit_entries_after(self, seq: int) -> Iterator[AuditEntry]:
-        for e in self.audit_entries():
-            if e.seq > seq:
-                yield e
+        return self.audit_entries(after_seq=seq)
 
     def changed_certificate_ids(self, *, after_seq: int) -> set[int]:
         """Certificates with any audit entry after ``after_seq`` (what an incremental publish applies)."""

@@ -8,6 +8,11 @@
 
 :func:`institution_status` turns one institution's certificates and open returns into its
 reporting dashboard as of a day (pure: the caller reads the registry).
+
+A working-day deadline that runs into a year without an official holiday schedule is
+**provisional** (暂定): counted on the statutory holidays alone (see :mod:`registry.workdays`),
+it may move by a few days once the State Council publishes that year's makeup working days.
+Every such deadline carries ``provisional=True`` and is shown as 暂定 / provisional.
 """
 
 from __future__ import annotations
@@ -49,6 +54,12 @@ class Deadlines:
     rule_zh: str
     rule_en: str
     calendar_gap: int | None = None  # the uncovered year, if any
+    provisional_years: tuple[int, ...] = ()  # report_by counted on these statutory-only years
+
+    @property
+    def provisional(self) -> bool:
+        """Is ``report_by`` provisional (暂定): counted on a year with no official schedule yet?"""
+        return bool(self.provisional_years)
 
     def status(self, as_of: date, reported_on: date | None) -> str:
         """``reported`` · ``due`` · ``overdue`` · ``past_cutoff`` · ``unknown``."""
@@ -82,7 +93,8 @@ def deadlines_for(issue_date: date, variant: Variant, calendar: WorkdayCalendar)
         gap = None
     except CalendarNotCovered as e:
         report_by, gap = None, e.year
-    return Deadlines(issue_date, report_by, cutoff, zh, en, gap)
+    years = calendar.provisional_between(issue_date, report_by) if report_by is not None else ()
+    return Deadlines(issue_date, report_by, cutoff, zh, en, gap, years)
 
 
 DUE_SOON_WORKDAYS = 5  # "due soon": the deadline is at most this many working days away
@@ -91,7 +103,8 @@ DUE_SOON_WORKDAYS = 5  # "due soon": the deadline is at most this many working d
 def resubmit_by(returned_on: date, variant: Variant, calendar: WorkdayCalendar) -> date:
     """Last day to resubmit returned data: 15 (Beijing) / 20 (national) / 10 (Guangdong) working days.
 
-    Raises :class:`CalendarNotCovered` if the window reaches a year the calendar lacks.
+    Provisional if ``calendar.provisional_between(returned_on, result)``; raises
+    :class:`CalendarNotCovered` only for a year the calendar cannot count at all.
     """
     return calendar.add_workdays(returned_on, CORRECTION_WORKDAYS[variant])
 
@@ -119,9 +132,10 @@ class UnreportedItem:
     certificate_id: int
     number: str
     issue_date: date
-    report_by: date | None  # None only past the cut-off, when the deadline's year is not in the calendar
+    report_by: date | None  # None only past the cut-off, when the deadline's year cannot be counted
     cutoff: date
     due_soon: bool = False  # still in time, and the deadline is within DUE_SOON_WORKDAYS working days
+    provisional: bool = False  # report_by is counted on a provisional year (暂定)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +143,7 @@ class UnreportedItem:
             "number": self.number,
             "issue_date": self.issue_date.isoformat(),
             "report_by": self.report_by.isoformat() if self.report_by else None,
+            "report_by_provisional": self.provisional,
             "cutoff": self.cutoff.isoformat(),
             "due_soon": self.due_soon,
         }
@@ -144,6 +159,7 @@ class ReturnedItem:
     reason: str
     resubmit_by: date
     due_soon: bool = False
+    provisional: bool = False  # resubmit_by is counted on a provisional year (暂定)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -152,6 +168,7 @@ class ReturnedItem:
             "returned_on": self.returned_on.isoformat(),
             "reason": self.reason,
             "resubmit_by": self.resubmit_by.isoformat(),
+            "resubmit_by_provisional": self.provisional,
             "due_soon": self.due_soon,
         }
 
@@ -181,6 +198,7 @@ class InstitutionReportStatus:
     reported: int = 0  # reported and not awaiting a correction (resubmitted ones included)
     returned: tuple[ReturnedItem, ...] = ()  # within the resubmission window
     returned_late: tuple[ReturnedItem, ...] = ()  # the resubmission window has passed
+    provisional_years: tuple[int, ...] = ()  # years some deadline here was counted on provisionally
 
     @property
     def due_soon(self) -> tuple[UnreportedItem, ...]:
@@ -222,6 +240,17 @@ class InstitutionReportStatus:
             "returned_late": _first(i.resubmit_by for i in self.returned_late),
         }
 
+    def soonest_provisional(self) -> dict[str, bool]:
+        """Is the earliest deadline of each category (see :meth:`soonest`) provisional (暂定)?"""
+        first = self.soonest()
+        return {
+            "due": any(i.provisional and i.report_by == first["due"] for i in self.due),
+            "overdue": any(i.provisional and i.report_by == first["overdue"] for i in self.overdue),
+            "past_cutoff": False,  # calendar months: no holidays involved
+            "returned": any(i.provisional and i.resubmit_by == first["returned"] for i in self.returned),
+            "returned_late": any(i.provisional and i.resubmit_by == first["returned_late"] for i in self.returned_late),
+        }
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "institution": self.code,
@@ -238,6 +267,8 @@ class InstitutionReportStatus:
             },
             "counts": self.counts(),
             "soonest": {k: v.isoformat() if v else None for k, v in self.soonest().items()},
+            "soonest_provisional": self.soonest_provisional(),
+            "provisional_years": list(self.provisional_years),
             "due": [i.as_dict() for i in self.due],
             "overdue": [i.as_dict() for i in self.overdue],
             "past_cutoff": [i.as_dict() for i in self.past_cutoff],
@@ -257,13 +288,15 @@ def institution_status(
     """The reporting dashboard of ``inst`` as of ``as_of``, from its certificates and open returns.
 
     Pending records (no number yet) and other institutions' certificates are ignored. A
-    deadline that needs a year the calendar does not cover raises :class:`CalendarNotCovered`
-    (exit 8), rather than guessing; certificates past the cut-off need no calendar.
+    deadline in a year with no official schedule yet is counted provisionally and marked so; one
+    that needs a year the calendar cannot cover at all (before the package's first year) raises
+    :class:`CalendarNotCovered` (exit 8); certificates past the cut-off need no calendar.
     """
     variant = inst.variant
     by_cert = {r.certificate_id: r for r in open_returns if r.is_open and r.institution_code == inst.code}
     deadlines: dict[date, Deadlines] = {}
-    windows: dict[date, date] = {}
+    windows: dict[date, tuple[date, tuple[int, ...]]] = {}
+    provisional: set[int] = set()
     due: list[UnreportedItem] = []
     overdue: list[UnreportedItem] = []
     past: list[UnreportedItem] = []
@@ -276,8 +309,10 @@ def institution_status(
         ret = by_cert.get(c.id)
         if ret is not None:
             if ret.returned_on not in windows:
-                windows[ret.returned_on] = resubmit_by(ret.returned_on, variant, calendar)
-            until = windows[ret.returned_on]
+                end = resubmit_by(ret.returned_on, variant, calendar)
+                windows[ret.returned_on] = (end, calendar.provisional_between(ret.returned_on, end))
+            until, years = windows[ret.returned_on]
+            provisional.update(years)
             item = ReturnedItem(
                 certificate_id=c.id,
                 number=c.number,
@@ -285,6 +320,7 @@ def institution_status(
                 reason=ret.reason,
                 resubmit_by=until,
                 due_soon=as_of <= until and _within_workdays(calendar, as_of, until, DUE_SOON_WORKDAYS),
+                provisional=bool(years),
             )
             (late if as_of > until else returned).append(item)
             continue
@@ -299,6 +335,7 @@ def institution_status(
             continue
         if d.report_by is None:
             raise CalendarNotCovered(d.calendar_gap or d.issue_date.year, calendar.covered)
+        provisional.update(d.provisional_years)
         if as_of > d.report_by:
             overdue.append(_unreported(c.id, c.number, d))
         else:
@@ -321,6 +358,7 @@ def institution_status(
         reported=reported,
         returned=tuple(sorted(returned, key=lambda i: (i.resubmit_by, i.number))),
         returned_late=tuple(sorted(late, key=lambda i: (i.resubmit_by, i.number))),
+        provisional_years=tuple(sorted(provisional)),
     )
 
 
@@ -332,6 +370,7 @@ def _unreported(cid: int, number: str, d: Deadlines, *, due_soon: bool = False) 
         report_by=d.report_by,
         cutoff=d.cutoff,
         due_soon=due_soon,
+        provisional=d.provisional,
     )
 
 

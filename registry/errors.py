@@ -1,17 +1,20 @@
 """One error base for the whole toolkit, with bilingual diagnostics.
 
 Every error a user can cause carries a Chinese and an English sentence and, where it
-applies, the field and the row it is about. The library never exits; the CLI maps these
-classes to exit codes in one place (``skillcert/cli/_runtime.py``).
+applies, the field and the row it is about. The library never exits. :class:`ExitCode` is the
+one table of exit codes (number, name, meaning): each error class names its member, and the CLI
+turns errors and outcomes into exits in one place (``skillcert/cli/_runtime.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 
 __all__ = [
     "CalendarNotCovered",
+    "ExitCode",
     "ImportRejected",
     "InvalidIdNumber",
     "InvalidNumber",
@@ -21,6 +24,42 @@ __all__ = [
     "RuleViolation",
     "SkillcertError",
 ]
+
+
+class ExitCode(IntEnum):
+    """Every exit code of the ``skillcert`` command, with its meaning in both languages: the one
+    table (the README's list of exit codes is checked against it)."""
+
+    zh: str
+    en: str
+
+    def __new__(cls, value: int, zh: str, en: str) -> ExitCode:
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member.zh, member.en = zh, en
+        return member
+
+    OK = 0, "成功", "success"
+    ERROR = 1, "错误", "error"
+    USAGE = 2, "用法错误", "usage"
+    INVALID_INPUT = 3, "编号或证件号码无效", "invalid number or ID"
+    RULE_VIOLATION = 4, "违反规则", "rule violation"
+    NOT_FOUND = 5, "未找到", "not found"
+    REGISTRY_UNAVAILABLE = 6, "登记库不可用", "registry unavailable"
+    IMPORT_REJECTED = 7, "导入被拒绝，未写入", "import rejected (nothing written)"
+    CALENDAR_NOT_COVERED = 8, "工作日历未覆盖该年", "calendar does not cover a year"
+    RENDER_FAILED = 9, "无法生成证书（如字体缺字）", "rendering failed (e.g. a character no font has)"
+    SEAL_FAILED = 10, "无法签章（issue：编号前即拒绝）", "sealing failed or refused before numbering"
+    INCOMPLETE = 11, "批量中部分未完成，重跑续完", "some of a batch failed; rerun to resume"
+    LOCKED = 12, "该机构已有签发在运行", "another issue run holds the institution's lock"
+    UNREADABLE_PDF = 13, "无法读取的 PDF", "unreadable PDF"
+    AUDIT_FAILED = 14, "审计核验未通过", "audit verification failed"
+    RESTORE_REFUSED = 15, "恢复被拒绝：登记库在用（--force 覆盖）", "restore refused: a live register is there (--force)"
+    BACKUP_INVALID = 16, "备份无法解密或已被改动（密钥错误或文件损坏）", "backup cannot be decrypted or was altered (wrong key or damaged)"
+    VERIFY_INVALID = 20, "验证：无效", "verify: invalid"
+    VERIFY_NOT_CURRENT = 21, "验证：已吊销、已换发或已暂停", "verify: revoked, replaced or suspended"
+    VERIFY_UNKNOWN = 22, "验证：未知", "verify: unknown"
+    VERIFY_SEALED_DOCUMENT = 23, "验证：机构盖章文件，非登记证书", "verify: a sealed document, not a certificate"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,7 +102,7 @@ class Problem:
 class SkillcertError(Exception):
     """Base of every error skillcert raises on purpose."""
 
-    exit_code = 1
+    exit_code: ExitCode = ExitCode.ERROR
 
     def __init__(self, zh: str, en: str, *, problems: Iterable[Problem] = ()) -> None:
         super().__init__(f"{zh} / {en}")
@@ -89,7 +128,7 @@ class SkillcertError(Exception):
 class InvalidNumber(SkillcertError):
     """A certificate number that breaks the coding rule."""
 
-    exit_code = 3
+    exit_code = ExitCode.INVALID_INPUT
 
     def __init__(self, number: str, problems: Sequence[Problem]) -> None:
         super().__init__(
@@ -103,7 +142,7 @@ class InvalidNumber(SkillcertError):
 class InvalidIdNumber(SkillcertError):
     """An ID document number that fails its format or check digit."""
 
-    exit_code = 3
+    exit_code = ExitCode.INVALID_INPUT
 
     def __init__(self, id_type: str, number: str, problems: Sequence[Problem]) -> None:
         super().__init__(
@@ -116,25 +155,25 @@ class InvalidIdNumber(SkillcertError):
 class RuleViolation(SkillcertError):
     """An action the rules forbid (reusing a retired code, out-of-scope level, ...)."""
 
-    exit_code = 4
+    exit_code = ExitCode.RULE_VIOLATION
 
 
 class NotFound(SkillcertError):
     """A named thing (institution, certificate) is not in the registry."""
 
-    exit_code = 5
+    exit_code = ExitCode.NOT_FOUND
 
 
 class RegistryError(SkillcertError):
     """The registry store cannot be used (missing, newer schema, locked too long)."""
 
-    exit_code = 6
+    exit_code = ExitCode.REGISTRY_UNAVAILABLE
 
 
 class ImportRejected(SkillcertError):
     """A results batch with bad rows: nothing was written."""
 
-    exit_code = 7
+    exit_code = ExitCode.IMPORT_REJECTED
 
     def __init__(self, source: str, problems: Sequence[Problem], *, rows: int) -> None:
         bad_rows = len({p.row for p in problems})
@@ -149,7 +188,7 @@ class ImportRejected(SkillcertError):
 class CalendarNotCovered(SkillcertError):
     """The working-day calendar has no holiday data for a year."""
 
-    exit_code = 8
+    exit_code = ExitCode.CALENDAR_NOT_COVERED
 
     def __init__(self, year: int, covered: tuple[int, int]) -> None:
         super().__init__(

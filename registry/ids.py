@@ -41,10 +41,14 @@ def normalise_id_number(text: str) -> str:
 
 
 def id_type_from_text(text: str) -> IdType | None:
-    """Accept the code (``201``) or the Chinese or English name of the type."""
+    """Accept the code (``201``), the Chinese or English name of the type, or both (``201 居民身份证``,
+    as the template's drop-down list writes it)."""
     t = unicodedata.normalize("NFKC", text).strip()
     if t in ID_TYPES:
         return ID_TYPES[t]
+    head, _, rest = t.partition(" ")
+    if head in ID_TYPES and rest.strip() in (ID_TYPES[head].zh, ID_TYPES[head].en):
+        return ID_TYPES[head]
     for it in ID_TYPES.values():
         if t in (it.zh, it.en) or t.lower() == it.en.lower():
             return it

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import unicodedata
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from ._columns import COLUMNS, cell_text, column_of, find_header, is_template_example
 from .errors import ImportRejected, Problem, RuleViolation, SkillcertError
 from .fields import FIELD_LINE_UNITS, clean_value, is_no_job, wrap_units
 from .ids import check_id
@@ -26,28 +27,7 @@ from .tabular import Cell, open_table
 
 __all__ = ["COLUMNS", "ImportReport", "import_results"]
 
-# field -> (Chinese header, English header, other accepted spellings, required)
-COLUMNS: dict[str, tuple[str, str, tuple[str, ...], bool]] = {
-    "name": ("姓名", "Name", ("持证人姓名", "holder name"), True),
-    "id_type": ("证件类型", "ID Type", ("id_type", "idtype"), True),
-    "id_number": ("证件号码", "ID No.", ("id number", "id_number", "idno", "id no", "身份证号", "身份证号码"), True),
-    "occupation": ("职业名称", "Occupation", ("职业",), True),
-    "job": ("工种/职业方向", "Job", ("工种", "职业方向", "工种名称", "job/direction"), False),
-    "level": ("职业技能等级", "Skill Level", ("等级", "level", "技能等级"), True),
-    "photo": ("照片", "Photo", ("照片文件", "photo file"), True),
-    "work_unit": ("所在单位", "Work Unit", ("单位", "工作单位", "employer", "work_unit"), False),
-}
 MIN_PHOTO_PX = 200
-
-
-def _norm_header(h: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", h).split()).lower().replace("／", "/")
-
-
-_HEADER_INDEX: dict[str, str] = {}
-for _f, (_zh, _en, _more, _req) in COLUMNS.items():
-    for _h in (_zh, _en, _f, *_more):
-        _HEADER_INDEX[_norm_header(_h)] = _f
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +41,8 @@ class ImportReport:
     batch_id: int | None = None
     dry_run: bool = False
     by_level: dict[int, int] = field(default_factory=dict)
+    header_row: int = 1  # > 1: title rows above the header were skipped
+    example_row: int | None = None  # the template's example row, skipped
 
     @property
     def ok(self) -> bool:
@@ -77,6 +59,8 @@ class ImportReport:
             "batch_id": self.batch_id,
             "by_level": {str(k): v for k, v in sorted(self.by_level.items())},
             "ignored_columns": list(self.ignored_columns),
+            "header_row": self.header_row,
+            "example_row": self.example_row,
             "problems": [p.as_dict() for p in self.problems],
         }
 
@@ -136,12 +120,25 @@ class _PhotoCache:
         return hashlib.sha256(data).hexdigest(), data
 
 
-def _cell_text(c: Cell) -> str:
-    if c is None:
-        return ""
-    if isinstance(c, float) and c.is_integer():
-        return str(int(c))
-    return str(c)
+_SCIENTIFIC = re.compile(r"\d(\.\d+)?[eE]\+?\d+")
+
+
+def _stored_as_number(raw: Cell, text: str, row: int) -> Problem | None:
+    """Excel's own accident, said as it is (instead of the check-character error it causes): an ID
+    number kept as a number loses every digit past the 15th (``1.10108E+17`` in a CSV)."""
+    if isinstance(raw, (int, float)) and len(text) >= 16:
+        lost = ("丢失了 15 位以后的数字", "lost every digit past the 15th")
+    elif _SCIENTIFIC.fullmatch(text.strip()):
+        lost = (f"写成了科学计数法 {text.strip()}", f"wrote it in scientific notation ({text.strip()})")
+    else:
+        return None
+    return Problem(
+        zh=f"Excel 把证件号码存成了数字，{lost[0]}：请把该列设为“文本”后重新填写号码",
+        en=f"Excel stored the ID number as a number and {lost[1]}: format the column as text and enter "
+        "the numbers again",
+        field="证件号码 ID number",
+        row=row,
+    )
 
 
 class _Validator:
@@ -156,7 +153,7 @@ class _Validator:
         probs: list[Problem] = []
 
         def text(fld: str, label: str, required: bool = True) -> str:
-            v, p = clean_value(_cell_text(raw.get(fld)), label, required=required, row=n)
+            v, p = clean_value(cell_text(raw.get(fld)), label, required=required, row=n)
             probs.extend(p)
             return v
 
@@ -177,16 +174,8 @@ class _Validator:
         if id_type_raw and id_number:
             doc, p = check_id(id_type_raw, id_number, today=self.today)
             if doc is None:
-                probs.extend(Problem(zh=x.zh, en=x.en, field=x.field, row=n) for x in p)
-                if isinstance(id_raw, (int, float)) and len(id_number) >= 16:
-                    probs.append(
-                        Problem(
-                            zh="Excel 把证件号码存成了数字并丢失了位数，请把该列设为文本",
-                            en="Excel stored the ID number as a number and lost digits; format the column as text",
-                            field="证件号码 ID number",
-                            row=n,
-                        )
-                    )
+                stored = _stored_as_number(id_raw, id_number, n)
+                probs.extend([stored] if stored else [Problem(zh=x.zh, en=x.en, field=x.field, row=n) for x in p])
             else:
                 id_type, id_number = doc.type.code, doc.number
         occupation = text("occupation", "职业名称 occupation")
@@ -327,19 +316,21 @@ def import_results(
     header_problems: list[Problem] = []
     ignored: list[str] = []
     counter = [0]
+    header_row = [1]
+    example_row: list[int | None] = [None]
 
     def rows() -> Iterator[tuple[ResultRow, bytes | None]]:
-        it = table.rows()
-        first = next(it, None)
+        first, it = find_header(table.rows())
         if first is None:
             header_problems.append(Problem(zh="文件是空的", en="the file is empty", row=1))
             return
+        header_row[0] = first[0]
         columns: dict[int, str] = {}
         for i, h in enumerate(first[1]):
-            f = _HEADER_INDEX.get(_norm_header(_cell_text(h)))
+            f = column_of(h)
             if f is None:
-                if _cell_text(h).strip():
-                    ignored.append(_cell_text(h).strip())
+                if cell_text(h).strip():
+                    ignored.append(cell_text(h).strip())
             elif f in columns.values():
                 header_problems.append(Problem(zh=f"列“{h}”重复", en=f"column {h!r} appears twice", row=first[0]))
             else:
@@ -351,10 +342,13 @@ def import_results(
         if header_problems:
             return
         for n, cells in it:
+            raw = {f: cells[i] if i < len(cells) else None for i, f in columns.items()}
+            if is_template_example(raw.get("name"), raw.get("id_number")):
+                example_row[0] = n  # the template's example, left in place: not a holder
+                continue
             counter[0] += 1
             if progress is not None and counter[0] % 1000 == 0:
                 progress(1000)
-            raw = {f: cells[i] if i < len(cells) else None for i, f in columns.items()}
             out = validator.row(n, raw)
             if out is not None and not dry_run:
                 yield out
@@ -374,6 +368,8 @@ def import_results(
         for _ in rows():
             pass
         problems = tuple(inst_problems + header_problems + validator.problems)
+        if not problems and counter[0] == 0:
+            problems = (Problem(zh="文件中没有数据行", en="the file has no data rows"),)
         return ImportReport(
             path.name,
             institution_code,
@@ -383,6 +379,8 @@ def import_results(
             tuple(ignored),
             dry_run=True,
             by_level=validator.by_level,
+            header_row=header_row[0],
+            example_row=example_row[0],
         )
     if inst_problems:  # like a cancelled institution: the batch is refused before anything is written
         raise RuleViolation(
@@ -394,5 +392,14 @@ def import_results(
         institution_code, source_name=path.name, source_sha256=table.sha256, rows=checked(), actor=actor
     )
     return ImportReport(
-        path.name, institution_code, encoding, count, (), tuple(ignored), batch_id=batch_id, by_level=validator.by_level
+        path.name,
+        institution_code,
+        encoding,
+        count,
+        (),
+        tuple(ignored),
+        batch_id=batch_id,
+        by_level=validator.by_level,
+        header_row=header_row[0],
+        example_row=example_row[0],
     )

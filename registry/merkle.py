@@ -26,6 +26,7 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Protocol
 
+from .atomic import fsync_dir, write_atomic
 from .errors import RegistryError
 
 __all__ = [
@@ -293,23 +294,6 @@ def _level_path(folder: Path, k: int) -> Path:
     return folder / f"L{k:02d}.bin"
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _replace(path: Path, data: bytes | bytearray) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def _append_tail(path: Path, data: bytes | bytearray) -> bool:
     """Append what ``path`` lacks of ``data`` when it holds a prefix of it (checked by its last
     node); False if it does not (then the caller replaces the file)."""
@@ -348,8 +332,8 @@ def write_levels(tree: MerkleTree, folder: Path, *, append: bool = True) -> None
     for k in range(len(levels) - 1, -1, -1):
         path = _level_path(folder, k)
         if not (append and _append_tail(path, levels[k])):
-            _replace(path, levels[k])
-    _fsync_dir(folder)
+            write_atomic(path, levels[k], sync_dir=False)  # one fsync of the folder below
+    fsync_dir(folder)
 
 
 class FileNodes:

@@ -133,6 +133,18 @@ class Institution:
     def levels_for(self, occupation: str, job: str) -> frozenset[int]:
         return self._scope_index.get((occupation, job), frozenset())
 
+    def seal_for(self, slot: str) -> Seal | None:
+        """The filed seal that fills a layout's seal ``slot`` ("institution" or "issuing").
+
+        ``003_…`` 三: a competition committee issues under the centre's competition seal, which
+        stands where an institution's own seal would be; its signing key is filed under the seal's
+        kind ("competition"), so the slot and the key's kind can differ.
+        """
+        by_kind = {s.kind: s for s in self.seals}
+        if slot == "institution" and "competition" in by_kind:
+            return by_kind.get("institution", by_kind["competition"])
+        return by_kind.get(slot)
+
     def occupations(self) -> frozenset[str]:
         return frozenset(o for o, _ in self._scope_index)
 

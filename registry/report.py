@@ -2,7 +2,8 @@
 
 Columns are the data fields of ``004_…`` 第七条 / ``000_…`` 第十二条 with the code tables of
 ``000_…`` 附件4 (ID type codes, level 1-5, dates as YYYY-MM-DD), followed by each record's
-reporting deadline, cut-off and status as of a given day.
+reporting deadline, cut-off and status as of a given day. A deadline counted on a year with
+no official holiday schedule yet reads ``YYYY-MM-DD 暂定 provisional``.
 
 :func:`report_status` is the reporting dashboard per institution: what is due, overdue, past
 the cut-off, reported, and returned for correction (see :func:`registry.deadlines.institution_status`).
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .deadlines import DUE_SOON_WORKDAYS, InstitutionReportStatus, deadlines_for, institution_status
+from .deadlines import DUE_SOON_WORKDAYS, Deadlines, InstitutionReportStatus, deadlines_for, institution_status
 from .models import Certificate, Institution
 from .store import Registry
 from .tabular import export_kind, write_tables
@@ -57,6 +58,7 @@ class ReportSummary:
     by_status: dict[str, int] = field(default_factory=dict)
     overdue: list[str] = field(default_factory=list)
     past_cutoff: list[str] = field(default_factory=list)
+    provisional: list[str] = field(default_factory=list)  # numbers whose report_by is provisional (暂定)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -65,6 +67,7 @@ class ReportSummary:
             "by_status": self.by_status,
             "overdue": self.overdue,
             "past_cutoff": self.past_cutoff,
+            "provisional": self.provisional,
         }
 
 
@@ -86,6 +89,8 @@ def _rows(
             summary.overdue.append(c.number)
         elif status == "past_cutoff":
             summary.past_cutoff.append(c.number)
+        if d.provisional:
+            summary.provisional.append(c.number)
         yield [
             c.name,
             c.id_type,
@@ -98,11 +103,17 @@ def _rows(
             inst.issuing_body_zh or inst.name_zh,
             inst.name_zh,
             c.work_unit,
-            d.report_by.isoformat() if d.report_by else f"未知 unknown ({d.calendar_gap})",
+            _report_by(d),
             d.cutoff.isoformat(),
             f"{_STATUS_ZH[status]} {status}",
             c.reported_on.isoformat() if c.reported_on else "",
         ]
+
+
+def _report_by(d: Deadlines) -> str:
+    if d.report_by is None:
+        return f"未知 unknown ({d.calendar_gap})"
+    return f"{d.report_by.isoformat()} 暂定 provisional" if d.provisional else d.report_by.isoformat()
 
 
 def export_report(

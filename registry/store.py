@@ -449,12 +449,20 @@ class Registry(InstitutionsMixin, SealsMixin, AuditMixin, AuditTreeMixin, Lifecy
         status: CertStatus | None = None,
         issued_from: date | None = None,
         issued_to: date | None = None,
+        batch_id: int | None = None,
+        name_contains: str | None = None,
     ) -> Iterator[Certificate]:
-        """Stream certificates, oldest first, filtered by institution, status and issue date."""
+        """Stream certificates, oldest first, filtered by institution, status, issue date, batch and name."""
         where, params = ["1=1"], []
         if institution_code:
             where.append("institution_code = ?")
             params.append(institution_code)
+        if batch_id is not None:
+            where.append("batch_id = ?")
+            params.append(str(batch_id))
+        if name_contains:
+            where.append("instr(name, ?) > 0")  # a substring, also of CJK names (no LIKE collation surprises)
+            params.append(name_contains)
         if status:
             where.append("status = ?")
             params.append(status.value)
@@ -483,9 +491,12 @@ class Registry(InstitutionsMixin, SealsMixin, AuditMixin, AuditTreeMixin, Lifecy
             out[status] = n
         return out
 
-    def revoke(self, number: str, *, reason: str, on: date, actor: str) -> None:
-        """Logical revocation (SPEC §4): the row stays, its status becomes revoked, the reason is kept."""
-        self._set_status(number, CertStatus.REVOKED, reason=reason, on=on, actor=actor, action="revoke")
+    def revoke(self, number: str, *, reason: str, on: date, actor: str, public_reason: str | None = None) -> None:
+        """Logical revocation (SPEC §4): the row stays, its status becomes revoked, the reason is kept
+        (internal: only ``public_reason`` is ever published)."""
+        self._set_status(
+            number, CertStatus.REVOKED, reason=reason, on=on, actor=actor, action="revoke", public_reason=public_reason
+        )
 
     def _set_status(
         self,
@@ -497,9 +508,11 @@ class Registry(InstitutionsMixin, SealsMixin, AuditMixin, AuditTreeMixin, Lifecy
         actor: str,
         action: str,
         extra: dict[str, Any] | None = None,
+        public_reason: str | None = None,
     ) -> None:
         if not reason.strip():
             raise RuleViolation("必须写明原因", "a reason is required")
+        public = (public_reason or "").strip() or None
         with self._write() as cur:
             row = cur.execute(
                 "SELECT c.id, c.status FROM certificates c JOIN issued_numbers n ON n.certificate_id = c.id "
@@ -518,7 +531,7 @@ class Registry(InstitutionsMixin, SealsMixin, AuditMixin, AuditTreeMixin, Lifecy
                 "certificate",
                 str(row[0]),
                 {"status": row[1]},
-                {"status": status.value, "on": on, "reason": reason, **(extra or {})},
+                {"status": status.value, "on": on, "reason": reason, "public_reason": public, **(extra or {})},
             )
             audit.flush()
 
@@ -530,10 +543,14 @@ class Registry(InstitutionsMixin, SealsMixin, AuditMixin, AuditTreeMixin, Lifecy
             audit.flush()
 
     def status_event(self, certificate_id: int) -> tuple[str, str] | None:
-        """(date, reason) of the last status change (revocation, suspension), if any."""
+        """(date, public reason or "") of the last status change (revocation, suspension), if any.
+
+        The internal reason stays in the audit log; entries from before the two were separated
+        have only one reason, which was public then and stays so."""
         for e in reversed(list(self.audit_entries(entity="certificate", key=str(certificate_id)))):
             if e.action in ("revoke", "suspend") and isinstance(e.after, dict):
-                return str(e.after.get("on")), str(e.after.get("reason"))
+                public = e.after["public_reason"] if "public_reason" in e.after else e.after.get("reason")
+                return str(e.after.get("on")), str(public or "")
         return None
 
     def mark_reported(self, ids: Sequence[int], *, on: date, actor: str, target: str) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .atomic import replacing
 from .errors import SkillcertError
 
 __all__ = ["Cell", "TableSource", "open_table"]
@@ -154,20 +155,13 @@ def write_tables(
     out: Path, kind: str, sheets: Sequence[tuple[str, Iterable[Sequence[Any]]]], *, csv_sheet: int = 0
 ) -> None:
     """Write named sheets of rows as XLSX, or one of them (``csv_sheet``) as CSV (UTF-8 with BOM,
-    what Excel in China opens). Rows may stream; the file is written to a temp name and renamed,
-    so ``out`` is the old file or the whole new one, never half."""
-    import os
-    import tempfile
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=f".{kind}", dir=out.parent)
-    tmp = Path(tmp_name)
-    try:
+    what Excel in China opens). Rows may stream; the file is written to a temp name and renamed
+    (:func:`registry.atomic.replacing`), so ``out`` is the old file or the whole new one, never half."""
+    with replacing(out, private=True) as tmp:
         if kind == "csv":
-            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
+            with tmp.open("w", encoding="utf-8-sig", newline="") as f:
                 csv.writer(f).writerows(sheets[csv_sheet][1])
         else:
-            os.close(fd)
             import openpyxl
 
             wb = openpyxl.Workbook(write_only=True)
@@ -176,7 +170,3 @@ def write_tables(
                 for row in rows:
                     ws.append(list(row))
             wb.save(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

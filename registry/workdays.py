@@ -1,12 +1,18 @@
 """China's working-day calendar: public holidays and the swapped working weekends.
 
-Built on the maintained ``chinesecalendar`` package (State Council holiday schedules).
-A year it does not cover raises :class:`CalendarNotCovered` — unless the institution adds
-that year's schedule from the State Council notice in a small TOML file::
+Built on the maintained ``chinesecalendar`` package (State Council holiday schedules). A
+year's official schedule can also be given by the institution, from the State Council notice,
+in ``settings.toml`` or a small TOML file named there (the same tables)::
 
     [2027]
     holidays = ["2027-01-01", "2027-02-05..2027-02-11"]
     workdays = ["2027-02-14"]          # weekend days that are working days
+
+A later year that neither covers is **provisional**: its days off are computed from the statute
+(:mod:`registry._statutory`) with no makeup working days (调休), which only the State Council's
+notice fixes. :meth:`WorkdayCalendar.provisional_between` tells whether a deadline depends on
+such a year; once a package update or the settings bring the official schedule, it is used.
+Years before the package's first year raise :class:`CalendarNotCovered`.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from pathlib import Path
 
 from chinese_calendar import constants as _cc
 
+from ._statutory import FIRST_YEAR as _FIRST_STATUTORY
+from ._statutory import LAST_YEAR as _LAST_STATUTORY
+from ._statutory import statutory_holidays
 from .errors import CalendarNotCovered, SkillcertError
 
 __all__ = ["WorkdayCalendar", "add_months"]
@@ -67,26 +76,49 @@ class WorkdayCalendar:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as e:
             raise SkillcertError(f"无法读取节假日文件 {path}：{e}", f"cannot read holiday file {path}: {e}") from e
-        years: dict[int, tuple[frozenset[date], frozenset[date]]] = {}
-        for key, table in data.items():
+        return cls().with_tables(data, str(path))
+
+    def with_tables(self, tables: Mapping[str, object], where: str) -> WorkdayCalendar:
+        """This calendar with the official schedules in ``tables`` (``{"2027": {"holidays": [...],
+        "workdays": [...]}}``) added; a year given here replaces the same year given before."""
+        years = dict(self.extra_years)
+        for key, table in tables.items():
+            if not isinstance(table, Mapping) or not key.isdigit() or len(key) != 4:
+                raise SkillcertError(
+                    f"{where}：{key!r} 应为年份表，如 [2027] 或 [calendar.2027]",
+                    f"{where}: {key!r} should be a year's table, such as [2027] or [calendar.2027]",
+                )
             year = int(key)
-            hol = _dates(list(table.get("holidays", [])), str(path))
-            work = _dates(list(table.get("workdays", [])), str(path))
+            hol = _dates(list(table.get("holidays", [])), where)
+            work = _dates(list(table.get("workdays", [])), where)
             if any(d.year != year for d in hol | work):
                 raise SkillcertError(
-                    f"节假日文件 {path} 的 [{year}] 中有其他年份的日期",
-                    f"holiday file {path}: [{year}] lists dates of another year",
+                    f"节假日文件 {where} 的 [{year}] 中有其他年份的日期",
+                    f"holiday file {where}: [{year}] lists dates of another year",
                 )
             years[year] = (frozenset(hol), frozenset(work))
-        return cls(years)
+        return WorkdayCalendar(years)
 
     @property
     def covered(self) -> tuple[int, int]:
+        """The years with an official schedule (built in or given), first and last."""
         last = max([_BUILTIN_YEARS[1], *self.extra_years])
         return _BUILTIN_YEARS[0], last
 
     def covers(self, year: int) -> bool:
+        """Has ``year`` an official schedule (from the package or the settings)?"""
         return year in self.extra_years or _BUILTIN_YEARS[0] <= year <= _BUILTIN_YEARS[1]
+
+    def is_provisional(self, year: int) -> bool:
+        """Is ``year`` computed from the statute alone (no official schedule yet)?"""
+        first = max(_BUILTIN_YEARS[1] + 1, _FIRST_STATUTORY)  # the 2024 rules apply from 2025 on
+        return not self.covers(year) and first <= year <= _LAST_STATUTORY
+
+    def provisional_between(self, start: date, end: date) -> tuple[int, ...]:
+        """The provisional years among the days in ``(start, end]`` (a deadline counted from
+        ``start`` to ``end`` is provisional if this is not empty)."""
+        first, last = sorted((start, end))
+        return tuple(y for y in range((first + timedelta(days=1)).year, last.year + 1) if self.is_provisional(y))
 
     def is_workday(self, d: date) -> bool:
         if d.year in self.extra_years:
@@ -94,6 +126,8 @@ class WorkdayCalendar:
             if d in work:
                 return True
             return d.weekday() < 5 and d not in hol
+        if self.is_provisional(d.year):
+            return d.weekday() < 5 and d not in statutory_holidays(d.year)
         if not _BUILTIN_YEARS[0] <= d.year <= _BUILTIN_YEARS[1]:
             raise CalendarNotCovered(d.year, self.covered)
         if d in _BUILTIN_WORKDAYS:

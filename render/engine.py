@@ -23,7 +23,7 @@ from registry.models import Certificate, Institution, Seal, Style
 from registry.tables import ID_TYPES, LEVELS
 
 from .errors import RenderError
-from .fonts import FONT_DIR, require_glyphs
+from .fonts import FONT_DIR, fangsong_faces, fangsong_gaps, require_glyphs
 from .layout import Layout, SealBox
 from .photo import prepare_photo
 from .qr import qr_svg, qr_url
@@ -43,7 +43,7 @@ class DocumentKind(StrEnum):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenderSettings:
     site_url: str = "http://127.0.0.1:8000"  # where the QR code points: <site>/c/<number>?t=<token>
-    font_dirs: tuple[Path, ...] = ()  # an institution's own licensed 楷体/仿宋/Times files, tried first
+    font_dirs: tuple[Path, ...] = ()  # an institution's own licensed fonts; its 仿宋 sets the values first
     template_dir: Path | None = None  # an adjusted copy of render/templates
     pdf_standard: str = "a-3b"
 
@@ -107,6 +107,10 @@ class Renderer:
         self._fonts = typst.Fonts(
             include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(d) for d in self.font_dirs]
         )
+        # 仿宋 for the filled values: the institution's own FangSong first, then the shipped FandolFang
+        self.fangsong_families, self._fangsong_files = fangsong_faces(
+            ((f.family, Path(f.path)) for f in self._fonts.fonts() if f.path), self.settings.font_dirs
+        )
         self._compilers: dict[str, Any] = {}
         self._layouts: dict[str, Layout] = {}
 
@@ -119,6 +123,9 @@ class Renderer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _fang_input(self) -> str:
+        return json.dumps(list(self.fangsong_families), ensure_ascii=False)
 
     def layout(self, template: str) -> Layout:
         self._compiler(template)
@@ -136,7 +143,7 @@ class Renderer:
                 input=str(path),
                 root=str(self._dir),
                 font_paths=self._fonts,
-                sys_inputs={"data": json.dumps(_SAMPLE, ensure_ascii=False)},
+                sys_inputs={"data": json.dumps(_SAMPLE, ensure_ascii=False), "fang": self._fang_input()},
             )
             try:
                 meta = json.loads(comp.query("<skillcert-layout>", field="value", one=True))
@@ -177,13 +184,10 @@ class Renderer:
         id_type = ID_TYPES[record.id_type]
         level = LEVELS[record.level]
         issuer_zh, issuer_en = institution.name_zh, institution.name_en
-        seal_for = {s.kind: s for s in institution.seals}
-        if "competition" in seal_for:  # 003_…: issued in the competition committee's name
-            seal_for.setdefault("institution", seal_for["competition"])
         boxes: list[SealBox] = []
         seals_data: list[dict[str, Any]] = []
         for slot, box in lay.seals:
-            seal: Seal | None = seal_for.get(slot)
+            seal: Seal | None = institution.seal_for(slot)
             if seal is None:
                 raise RenderError(
                     f"样式需要“{slot}”印章，但机构未备案",
@@ -197,7 +201,8 @@ class Renderer:
                     "box": {"x": box.x, "y": box.y, "w": box.w, "h": box.h},
                 }
             )
-            boxes.append(SealBox(slot, 0, box, box.to_pdf(lay.page_h), seal.text))
+            # the box names the seal's own kind: the key that seals it is filed under that kind
+            boxes.append(SealBox(seal.kind, 0, box, box.to_pdf(lay.page_h), seal.text))
 
         printed = {
             "name": record.name,
@@ -279,6 +284,7 @@ class Renderer:
                     "record": json.dumps(embedded, ensure_ascii=False, sort_keys=True, indent=1),
                     "qr": qr_svg(url),
                     "photo": photo_name,
+                    "fang": self._fang_input(),
                 },
                 pdf_standards=[self.settings.pdf_standard],
                 timestamp=stamp,
@@ -290,4 +296,6 @@ class Renderer:
             msgs = "; ".join(str(w.message) for w in warnings)
             raise RenderError(f"排版警告（视为错误）：{msgs}", f"typesetting warnings (treated as errors): {msgs}")
         assert isinstance(pdf, bytes)
-        return RenderedPdf(pdf, tuple(boxes), kind, template, (lay.page_w, lay.page_h), embedded, prepared.warnings)
+        values = {k: str(data[k]) for k in ("name", "id_number", "occupation", "job")}
+        notes = prepared.warnings + fangsong_gaps(values, self._fangsong_files)
+        return RenderedPdf(pdf, tuple(boxes), kind, template, (lay.page_w, lay.page_h), embedded, notes)

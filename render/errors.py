@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registry.errors import Problem, SkillcertError
+from registry.errors import ExitCode, Problem, SkillcertError
 
 __all__ = ["MissingGlyph", "PhotoRejected", "RecordRejected", "RenderError"]
 
@@ -10,7 +10,7 @@ __all__ = ["MissingGlyph", "PhotoRejected", "RecordRejected", "RenderError"]
 class RenderError(SkillcertError):
     """The document could not be rendered (template error, Typst warning)."""
 
-    exit_code = 9
+    exit_code = ExitCode.RENDER_FAILED
 
 
 class MissingGlyph(RenderError):
@@ -36,4 +36,4 @@ class PhotoRejected(RenderError):
 class RecordRejected(SkillcertError):
     """A PDF's embedded certificate record is oversized, oddly encoded or malformed."""
 
-    exit_code = 13
+    exit_code = ExitCode.UNREADABLE_PDF

@@ -1,14 +1,35 @@
 """Privacy-limited snapshots of the registry for the verification sites. Imports only ``registry``.
 
 - :func:`publish` — write a snapshot and switch to it atomically, or add a generation to it;
-- :class:`Snapshot` — ``lookup_by_pair``, ``lookup_by_qr``, ``search_institutions``, ``institution``;
+- :class:`Snapshot` — ``lookup_by_pair``, ``lookup_all_by_pair``, ``lookup_by_qr``, ``photo_by_qr``,
+  ``search_institutions``, ``institution``;
   ``pinned()`` gives a :class:`SnapshotView` that keeps one generation for several reads.
 """
 
 from __future__ import annotations
 
-from .privacy import PairKind, mask_id, mask_name
-from .publish import Manifest, publish
-from .reader import CertificateView, Snapshot, SnapshotView
+from typing import TYPE_CHECKING
+
+from registry._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the type checker sees every name; at run time each module loads when first used
+    from .privacy import PairKind, mask_id, mask_name
+    from .publish import Manifest, publish
+    from .reader import CertificateView, Snapshot, SnapshotView
+
+# name -> module (see registry._lazy)
+_EXPORTS = {
+    "CertificateView": ".reader",
+    "Manifest": ".publish",
+    "PairKind": ".privacy",
+    "Snapshot": ".reader",
+    "SnapshotView": ".reader",
+    "mask_id": ".privacy",
+    "mask_name": ".privacy",
+    "publish": ".publish",
+}
+
+
+__getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 __all__ = ["CertificateView", "Manifest", "PairKind", "Snapshot", "SnapshotView", "mask_id", "mask_name", "publish"]

@@ -20,8 +20,19 @@ from registry import Registry
 from registry.models import Certificate, Institution
 from registry.tables import ID_TYPES, LEVELS
 
-from ._layout import DECOY_RID, INDEX, INDEXES, INSTITUTIONS, SCHEMA, SeqSealer, directory_name, record_id
+from ._layout import (
+    DECOY_RID,
+    INDEX,
+    INDEXES,
+    INSTITUTIONS,
+    SCHEMA,
+    SeqSealer,
+    directory_name,
+    record_id,
+    retired_record_id,
+)
 from .directory import build_directory, dump
+from .photos import seal_photo, small_jpeg
 from .privacy import PairKind, mask_id, mask_name, pair_key, qr_key
 
 __all__ = [
@@ -41,12 +52,14 @@ __all__ = [
 
 
 class Row(NamedTuple):
-    """One certificate as a snapshot holds it."""
+    """One certificate as a snapshot holds it (or an old paper's QR token: ``counted=False``)."""
 
     rid: int  # record_id(secret, registry id)
     doc: str  # the masked record, JSON
     keys: list[bytes]  # the three pair keys and the QR key
     sealed: bytes  # its audit sequence numbers, sealed (SeqSealer)
+    photo: bytes | None = None  # the holder's photo, sealed under the QR token (photos.seal_photo)
+    counted: bool = True  # a certificate (not the record a retired QR token resolves to)
 
 
 def masked_doc(
@@ -57,8 +70,13 @@ def masked_doc(
     status: tuple[str, str] | None,
     replaced_on: str | None = None,
     proofs: list[str] | None = None,
+    versions: list[dict[str, Any]] | None = None,
+    status_value: str | None = None,
+    **extra: Any,
 ) -> str:
-    """The public record: masked name and ID, what the certificate says, its status."""
+    """The public record: masked name and ID, what the certificate says, its status, and what
+    ended each earlier version (``versions``: version created, ``correct``/``reissue``, date).
+    ``status_value`` and ``extra`` are for the record an old paper's QR token resolves to."""
     lv = LEVELS[c.level]
     return json.dumps(
         {
@@ -77,14 +95,16 @@ def masked_doc(
             "institution_zh": inst.name_zh,
             "institution_en": inst.name_en,
             "style": inst.style.value,
-            "status": c.status.value,
+            "status": status_value or c.status.value,
             "status_date": status[0] if status else None,
             "status_reason": status[1] if status else None,
             "version": c.version,
             "pdf_sha256": pdfs,
             "proof_sha256": proofs or [],
             "replaced_on": replaced_on,
+            "versions": versions or [],
             "signer_fingerprints": signers,
+            **extra,
         },
         ensure_ascii=False,
         sort_keys=True,
@@ -116,6 +136,7 @@ DECOY = json.dumps(
         "pdf_sha256": ["0" * 64],
         "proof_sha256": [],
         "replaced_on": None,
+        "versions": [],
         "signer_fingerprints": ["0" * 64],
     },
     sort_keys=True,
@@ -151,9 +172,27 @@ def certificate_rows(
         proofs = [p.pdf_sha256 for p in reg.proofs(c.id) if p.pdf_sha256]
         events = seqs.get(c.id, []) if seqs is not None else reg.event_seqs(c.id).get(c.id, [])
         replaced_on = version_event[1] if version_event else None
+        versions = (
+            [{"version": e.version, "how": e.action, "on": e.on} for e in reg.version_events(c.id)]
+            if c.version > 1
+            else []
+        )
         rid = record_id(secret, c.id)
-        doc = masked_doc(c, inst, pdfs, signers, event, replaced_on, proofs)
-        yield Row(rid, doc, certificate_keys(secret, c), sealer.seal(rid, events))
+        doc = masked_doc(c, inst, pdfs, signers, event, replaced_on, proofs, versions)
+        photo = None
+        if c.status.value != "revoked":  # a revoked certificate's landing shows no face
+            photo = seal_photo(small_jpeg(reg.photo(c.photo_sha256)), number=c.number, token=c.qr_token)
+        yield Row(rid, doc, certificate_keys(secret, c), sealer.seal(rid, events), photo)
+        for old in reg.superseded_tokens(c.id) if c.version > 1 else ():
+            # the old paper's QR code: "replaced (补发) on DATE", or the certificate's own status
+            # when it was revoked or suspended since
+            status = event if event is not None else (old.replaced_on, "")
+            stub = masked_doc(
+                c, inst, pdfs, signers, status, old.replaced_on, proofs, versions,
+                status_value="replaced" if event is None else None, replaced_how="reissue", qr_version=old.version,
+            )  # fmt: skip
+            srid = retired_record_id(secret, c.id, old.version)
+            yield Row(srid, stub, [qr_key(secret, c.number, old.token)], sealer.seal(srid, []), None, False)
 
 
 # -- certs.sqlite ------------------------------------------------------------------------------
@@ -161,6 +200,7 @@ _STAGE = """
 CREATE TABLE stage.records (rid INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE TABLE stage.keys (k BLOB NOT NULL, rid INTEGER NOT NULL);
 CREATE TABLE stage.proofs (rid INTEGER NOT NULL, sealed BLOB NOT NULL);
+CREATE TABLE stage.photos (rid INTEGER NOT NULL, sealed BLOB NOT NULL);
 """
 
 
@@ -197,7 +237,8 @@ def write_certs(conn: sqlite3.Connection, rows: Iterable[Row]) -> int:
         conn.executemany("INSERT INTO stage.records VALUES (?, ?)", [(r.rid, r.doc) for r in batch])
         conn.executemany("INSERT INTO stage.keys VALUES (?, ?)", [(k, r.rid) for r in batch for k in r.keys])
         conn.executemany("INSERT INTO stage.proofs VALUES (?, ?)", [(r.rid, r.sealed) for r in batch])
-        n += len(batch)
+        conn.executemany("INSERT INTO stage.photos VALUES (?, ?)", [(r.rid, r.photo) for r in batch if r.photo])
+        n += sum(1 for r in batch if r.counted)
     return n
 
 
@@ -219,6 +260,7 @@ def finish_build(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute("INSERT INTO records SELECT rid, doc FROM stage.records ORDER BY rid")
     conn.execute("INSERT OR REPLACE INTO keys SELECT k, rid FROM stage.keys ORDER BY k, rowid")
     conn.execute("INSERT INTO proofs SELECT rid, sealed FROM stage.proofs ORDER BY rid")
+    conn.execute("INSERT INTO photos SELECT rid, sealed FROM stage.photos ORDER BY rid")
     conn.execute("INSERT INTO records VALUES (?, ?)", (DECOY_RID, DECOY))
     conn.execute("COMMIT")
     conn.execute("DETACH DATABASE stage")
@@ -230,18 +272,20 @@ def finish_build(conn: sqlite3.Connection, path: Path) -> None:
 
 
 def replace_certs(conn: sqlite3.Connection, rows: Iterable[Row]) -> tuple[int, int]:
-    """Write changed rows in place (inside the caller's transaction): (rows written, rows new)."""
+    """Write changed rows in place (inside the caller's transaction): (certificates written, new)."""
     written = added = 0
     for batch in _batches(rows):
         rids = [r.rid for r in batch]
         marks = ",".join("?" * len(rids))
-        known = conn.execute(f"SELECT COUNT(*) FROM records WHERE rid IN ({marks})", rids).fetchone()[0]
+        known = {int(r[0]) for r in conn.execute(f"SELECT rid FROM records WHERE rid IN ({marks})", rids)}
         conn.executemany("DELETE FROM keys WHERE rid = ?", [(rid,) for rid in rids])
+        conn.executemany("DELETE FROM photos WHERE rid = ?", [(rid,) for rid in rids])
         conn.executemany("INSERT OR REPLACE INTO records VALUES (?, ?)", [(r.rid, r.doc) for r in batch])
         conn.executemany("INSERT OR REPLACE INTO keys VALUES (?, ?)", [(k, r.rid) for r in batch for k in r.keys])
         conn.executemany("INSERT OR REPLACE INTO proofs VALUES (?, ?)", [(r.rid, r.sealed) for r in batch])
-        written += len(batch)
-        added += len(batch) - int(known)
+        conn.executemany("INSERT INTO photos VALUES (?, ?)", [(r.rid, r.photo) for r in batch if r.photo])
+        written += sum(1 for r in batch if r.counted)
+        added += sum(1 for r in batch if r.counted and r.rid not in known)
     return written, added
 
 

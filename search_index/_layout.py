@@ -3,8 +3,10 @@
 ::
 
     snapshots/<id>/
-      certs.sqlite       keys (keyed hash -> rid) · records (rid -> masked JSON) ·
+      certs.sqlite       keys (keyed hash -> rid; a name + ID pair may name several) ·
+                         records (rid -> masked JSON) ·
                          proofs (rid -> sealed audit sequence numbers) ·
+                         photos (rid -> the holder's photo sealed under the QR token) ·
                          meta (generation, signed manifest, directory folder)
       downloads.sqlite   blobs (rid -> the holder's encrypted PDF)
       directory-<g>/     index/ (whoosh) + institutions.json: written whole before generation g
@@ -44,17 +46,19 @@ __all__ = [
     "directory_name",
     "read_meta",
     "record_id",
+    "retired_record_id",
 ]
 
-SCHEMA_ID = "skillcert/snapshot/2"
+SCHEMA_ID = "skillcert/snapshot/3"  # 3: several certificates per name + ID pair, sealed photos
 CERTS, DOWNLOADS, MANIFEST_COPY, AUDIT = "certs.sqlite", "downloads.sqlite", "manifest.json", "audit"
 INDEX, INSTITUTIONS = "index", "institutions.json"  # inside a directory-<g> folder
 DECOY_RID = 0  # the record a miss reads in an empty snapshot
 
 SCHEMA = """
-CREATE TABLE keys (k BLOB PRIMARY KEY, rid INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE keys (k BLOB NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (k, rid)) WITHOUT ROWID;
 CREATE TABLE records (rid INTEGER PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE proofs (rid INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+CREATE TABLE photos (rid INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
 CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
 """
 INDEXES = "CREATE INDEX IF NOT EXISTS keys_rid ON keys (rid);"
@@ -69,6 +73,13 @@ def record_id(secret: bytes, registry_id: int) -> int:
     secret), never 0 (the decoy's). Stable, so an incremental publish finds the row again."""
     key = secret if len(secret) <= 64 else hashlib.sha256(secret).digest()  # BLAKE2b takes 64 bytes of key
     d = hashlib.blake2b(b"%d" % registry_id, digest_size=8, key=key, person=b"skillcert-rid/1")
+    return (int.from_bytes(d.digest(), "big") >> 1) or 1
+
+
+def retired_record_id(secret: bytes, registry_id: int, version: int) -> int:
+    """The id of the record an old paper's QR token resolves to (the token ``version`` carried)."""
+    key = secret if len(secret) <= 64 else hashlib.sha256(secret).digest()
+    d = hashlib.blake2b(b"%d/%d" % (registry_id, version), digest_size=8, key=key, person=b"skillcert-qrv/1")
     return (int.from_bytes(d.digest(), "big") >> 1) or 1
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from registry import Registry
+from registry.atomic import write_atomic
 from registry.errors import SkillcertError
 from registry.filings import institution_to_dict
 from registry.models import Institution
@@ -161,9 +162,7 @@ def _checkpoint(reg: Registry, key: Any, folder: Path, size: int, now: datetime)
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
 
 
 def _switch(snapshots: Path, target: Path) -> None:
@@ -289,10 +288,15 @@ def _incremental(
         old = json.loads(read_meta(conn, target)["manifest"])
     finally:
         conn.close()
+    if old.get("schema") != SCHEMA_ID:
+        raise SkillcertError(
+            f"当前快照是旧版本格式（{old.get('schema')}），请先完整发布一次（skillcert publish）",
+            f"the current snapshot has an older layout ({old.get('schema')}): publish a full one first",
+        )
     after = int(old["audit_seq"])
     head_seq, head_hash = reg.audit_head()
     changed = {i: reg.certificate_by_id(i) for i in sorted(reg.changed_certificate_ids(after_seq=after))}
-    codes = sorted({e.entity_key for e in reg.audit_entries(entity="institution") if e.seq > after})
+    codes = sorted({e.entity_key for e in reg.audit_entries(entity="institution", after_seq=after)})
     rederive = dict(changed)  # a changed institution: its certificates' records carry its name and keys
     for code in codes:
         rederive.update((c.id, c) for c in reg.certificates(institution_code=code))

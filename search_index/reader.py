@@ -47,6 +47,16 @@ _FIND = (
 )
 _FIND_RECORD = _FIND.format("")
 _FIND_SEALED = _FIND.format(", (SELECT sealed FROM proofs WHERE rid = r.rid)")
+_FIND_PHOTO = _FIND.format(", (SELECT sealed FROM photos WHERE rid = r.rid)")
+# every record a key names (a name + ID pair: each of the person's certificates), or on a miss the
+# record at a random id, read the same way; the generation with each row
+_FIND_ALL = (
+    "SELECT k.rid, r.rid, r.doc, (SELECT v FROM meta WHERE k = 'generation') "
+    "FROM keys k JOIN records r ON r.rid = k.rid WHERE k.k = ?1 "
+    "UNION ALL SELECT * FROM (SELECT NULL, r.rid, r.doc, (SELECT v FROM meta WHERE k = 'generation') "
+    "FROM records r WHERE NOT EXISTS (SELECT 1 FROM keys WHERE k = ?1) AND r.rid >= ?2 ORDER BY r.rid LIMIT 1)"
+)
+_MAX_ALL = 50  # more certificates than one person ever holds
 
 
 _BLOB_AT_OR_AFTER = "SELECT rid, blob FROM blobs WHERE rid >= ? ORDER BY rid LIMIT 1"
@@ -70,12 +80,28 @@ class _Found(NamedTuple):  # a tuple: made on every look-up, hit or miss
     sealed: bytes | None
 
 
-def _query(state: State, key: bytes, sealed: bool) -> tuple[Any, ...]:
+def _query(state: State, key: bytes, sealed: bool | str) -> tuple[Any, ...]:
     decoy = secrets.randbelow(state.max_rid + 1)
-    row: tuple[Any, ...] | None = state.conn.execute(_FIND_SEALED if sealed else _FIND_RECORD, (key, decoy)).fetchone()
+    sql = _FIND_PHOTO if sealed == "photo" else _FIND_SEALED if sealed else _FIND_RECORD
+    row: tuple[Any, ...] | None = state.conn.execute(sql, (key, decoy)).fetchone()
     if row is None:
         raise SkillcertError(f"快照 {state.folder} 没有记录", f"the snapshot {state.folder} holds no records")
     return row
+
+
+def _query_all(state: State, key: bytes) -> list[tuple[Any, ...]]:
+    decoy = secrets.randbelow(state.max_rid + 1)
+    rows = state.conn.execute(_FIND_ALL, (key, decoy)).fetchmany(_MAX_ALL)
+    if not rows:
+        raise SkillcertError(f"快照 {state.folder} 没有记录", f"the snapshot {state.folder} holds no records")
+    return rows
+
+
+def _views(rows: list[tuple[Any, ...]]) -> list[CertificateView]:
+    """The hits, newest issue first (a miss parses its decoy too: the same work either way)."""
+    docs = [(row[0] is not None and row[0] == row[1], json.loads(row[2])) for row in rows]
+    found = [CertificateView(doc) for hit, doc in docs if hit]
+    return sorted(found, key=lambda v: (str(v.doc.get("issue_date") or ""), str(v.doc.get("occupation"))), reverse=True)
 
 
 def _found(state: State, row: tuple[Any, ...]) -> _Found:
@@ -94,7 +120,10 @@ class _Reads:
     def _side(self) -> State:
         raise NotImplementedError
 
-    def _find(self, key: bytes, *, sealed: bool = False) -> _Found:
+    def _find(self, key: bytes, *, sealed: bool | str = False) -> _Found:
+        raise NotImplementedError
+
+    def _find_all(self, key: bytes) -> list[CertificateView]:
         raise NotImplementedError
 
     @property
@@ -118,10 +147,32 @@ class _Reads:
             raise SkillcertError("查询需要两项信息", "a query needs two of the three keys")
         return self._lookup(pair_key(self._secret, kind, a, b))
 
+    def lookup_all_by_pair(self, kind: PairKind | str, a: str, b: str) -> list[CertificateView]:
+        """Every certificate a pair names, newest first: a name + ID number gives all of a person's
+        certificates (two occupations, two levels); a pair with the number gives at most one."""
+        kind = PairKind(kind)
+        if not a.strip() or not b.strip():
+            raise SkillcertError("查询需要两项信息", "a query needs two of the three keys")
+        return self._find_all(pair_key(self._secret, kind, a, b))
+
     def lookup_by_qr(self, number: str, token: str) -> CertificateView | None:
         if not number.strip() or not token.strip():
             return None
         return self._lookup(qr_key(self._secret, number, token))
+
+    def photo_by_qr(self, number: str, token: str) -> bytes | None:
+        """The holder's photo (JPEG), opened with the QR token; ``None`` without the right token."""
+        from .photos import open_photo
+
+        if not number.strip() or not token.strip():
+            return None
+        try:
+            found = self._find(qr_key(self._secret, number, token), sealed="photo")
+        except sqlite3.OperationalError:  # a snapshot of an older layout has no photos
+            return None
+        if found.rid is None or not found.sealed:
+            return None
+        return open_photo(bytes(found.sealed), number=number, token=token)
 
     def encrypted_download(self, number: str, id_number: str) -> tuple[CertificateView | None, bytes | None]:
         """The record and its encrypted PDF (``downloads.decrypt_pdf`` opens it with the holder's code).
@@ -208,6 +259,14 @@ class _Reads:
         found = self._side().institutions.get(code.strip().upper())
         return dict(found) if found is not None else None
 
+    def institution_by_signer(self, fingerprint: str) -> dict[str, Any] | None:
+        """The institution that filed this seal key (SHA-256 certificate fingerprint), if any."""
+        fp = fingerprint.strip().lower()
+        for inst in self._side().institutions.values():
+            if any(str(s.get("fingerprint", "")).lower() == fp for s in inst.get("signers", [])):
+                return dict(inst)
+        return None
+
 
 class SnapshotView(_Reads):
     """One generation, held for several reads (see :meth:`Snapshot.pinned`)."""
@@ -218,8 +277,11 @@ class SnapshotView(_Reads):
     def _side(self) -> State:
         return self._state
 
-    def _find(self, key: bytes, *, sealed: bool = False) -> _Found:
+    def _find(self, key: bytes, *, sealed: bool | str = False) -> _Found:
         return _found(self._state, _query(self._state, key, sealed))
+
+    def _find_all(self, key: bytes) -> list[CertificateView]:
+        return _views(_query_all(self._state, key))
 
 
 class Snapshot(_Reads):
@@ -299,7 +361,7 @@ class Snapshot(_Reads):
             state = self._reload(state)
         return state
 
-    def _find(self, key: bytes, *, sealed: bool = False) -> _Found:
+    def _find(self, key: bytes, *, sealed: bool | str = False) -> _Found:
         state = self._follow()
         row = _query(state, key, sealed)
         for _ in range(_TRIES):
@@ -308,6 +370,16 @@ class Snapshot(_Reads):
             state = self._reload(state)  # the record is from a newer generation: answer with all of it
             row = _query(state, key, sealed)
         return _found(state, row)
+
+    def _find_all(self, key: bytes) -> list[CertificateView]:
+        state = self._follow()
+        rows = _query_all(state, key)
+        for _ in range(_TRIES):
+            if all(int(r[3]) == state.generation for r in rows):
+                break
+            state = self._reload(state)
+            rows = _query_all(state, key)
+        return _views(rows)
 
     @contextmanager
     def pinned(self) -> Iterator[SnapshotView]:

@@ -84,6 +84,10 @@ def review_revisions(reader: Any, after: int, standings: Sequence[SealStanding])
     from pyhanko.sign.fields import MDPPerm
 
     policy = _policy()
+    timestamps: dict[int, frozenset[str]] = {}  # revision -> the document timestamp fields it signs
+    for sig in reader.embedded_signatures:
+        if str(sig.sig_object_type) == "/DocTimeStamp":
+            timestamps[sig.signed_revision] = timestamps.get(sig.signed_revision, frozenset()) | {sig.field_name}
 
     out = []
     for k in range(after + 1, reader.xrefs.total_revisions):
@@ -104,6 +108,14 @@ def review_revisions(reader: Any, after: int, standings: Sequence[SealStanding])
             continue
         level = result.modification_level
         change = _LEVELS.get(level.name, Change.ANNOTATIONS if level == ModificationLevel.ANNOTATIONS else Change.OTHER)
+        changed = frozenset(result.changed_form_fields)
+        if (
+            change is Change.FORM_FIELDS
+            and changed
+            and changed <= timestamps.get(k, frozenset())
+            and all(_blank_timestamp_widget(reader.get_historical_resolver(k), name) for name in changed)
+        ):
+            change = Change.VALIDATION_DATA  # our own document timestamp, with its empty /AP
         try:
             meta = metadata_problem(reader, k)
         except Exception as e:  # unreadable XMP or Info in a later revision
@@ -111,11 +123,47 @@ def review_revisions(reader: Any, after: int, standings: Sequence[SealStanding])
         if meta is not None:
             out.append(Revision(k, Change.OTHER, frozenset(), meta))
             continue
-        out.append(Revision(k, change, frozenset(result.changed_form_fields)))
+        out.append(Revision(k, change, changed))
     return tuple(out)
 
 
-_VOLATILE = frozenset({"ModDate", "Producer", "ModifyDate", "MetadataDate", "InstanceID", "DocumentID"})
+# exactly what sign.seal gives a document timestamp's widget; anything more (an action, other
+# appearances, a border) is a form change like any other
+_TIMESTAMP_WIDGET_KEYS = frozenset({"/AP", "/F", "/FT", "/P", "/Rect", "/Subtype", "/T", "/Type", "/V"})
+
+
+def _blank_timestamp_widget(resolver: Any, name: str) -> bool:
+    """Is field ``name`` an invisible widget whose only appearance is an empty form XObject?
+
+    pyHanko calls any new widget with an appearance stream "form filling", since an appearance can
+    paint over the page. One that has a zero-size /Rect and draws nothing (empty content, no
+    resources, no other appearance states) cannot, so the revision that adds it together with
+    the document timestamp it carries is validation data.
+    """
+    root = _deref(resolver, resolver.root)
+    fields = _deref(resolver, _deref(resolver, root.get("/AcroForm", {})).get("/Fields", []))
+    for ref in fields:
+        widget = _deref(resolver, ref)
+        if widget.get("/T") != name:
+            continue
+        if set(widget.keys()) != _TIMESTAMP_WIDGET_KEYS or widget.get("/Subtype") != "/Widget":
+            return False
+        rect = [float(_deref(resolver, v)) for v in _deref(resolver, widget["/Rect"])]
+        ap = _deref(resolver, widget["/AP"])
+        if len(rect) != 4 or rect[2] - rect[0] or rect[3] - rect[1] or set(ap.keys()) != {"/N"}:
+            return False
+        normal = _deref(resolver, ap["/N"])
+        resources = _deref(resolver, normal.get("/Resources", {}))
+        return bool(normal.get("/Subtype") == "/Form" and not resources and not normal.data.strip())
+    return False
+
+
+_VOLATILE = frozenset({"ModDate", "Producer", "ModifyDate", "MetadataDate", "InstanceID", "DocumentID", "xmptk"})
+# how RDF is written, not what it says: pyHanko's XMP writer (any incremental save by pyHanko
+# without sign._xmp.keep_metadata) re-serialises the same properties in another RDF form
+_RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+_RDF_RESOURCE = _RDF + "resource"
+_RDF_SYNTAX = frozenset({_RDF + "parseType", _RDF + "about"})
 
 
 def _xmp_facts(resolver: Any) -> frozenset[tuple[str, str]] | None:
@@ -130,7 +178,9 @@ def _xmp_facts(resolver: Any) -> frozenset[tuple[str, str]] | None:
     for el in tree.iter():
         local = el.tag.rsplit("}", 1)[-1]
         for k, v in el.attrib.items():
-            if k.rsplit("}", 1)[-1] not in _VOLATILE:
+            if k == _RDF_RESOURCE:  # <p rdf:resource="v"/> says what <p>v</p> says
+                facts.add((el.tag, v.strip()))
+            elif k not in _RDF_SYNTAX and k.rsplit("}", 1)[-1] not in _VOLATILE:
                 facts.add((k, v.strip()))
         if len(el) == 0 and local not in _VOLATILE and (el.text or "").strip():
             facts.add((el.tag, (el.text or "").strip()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registry.errors import SkillcertError
+from registry.errors import ExitCode, SkillcertError
 
 __all__ = ["IdentityError", "PkiError", "SealError"]
 
@@ -10,7 +10,7 @@ __all__ = ["IdentityError", "PkiError", "SealError"]
 class SealError(SkillcertError):
     """A PDF could not be sealed (signer, timestamp or revocation data unavailable)."""
 
-    exit_code = 10
+    exit_code = ExitCode.SEAL_FAILED
 
 
 class IdentityError(SealError):

@@ -29,9 +29,10 @@ from typing import Any
 
 from .errors import PkiError
 
-__all__ = ["DemoPki", "PkiServer", "SealSubject", "free_port", "make_demo_pki"]
+__all__ = ["DEMO_ISSUER_CN", "DemoPki", "PkiServer", "SealSubject", "extend_demo_pki", "free_port", "make_demo_pki"]
 
 ARCH = "skillcert-demo"
+DEMO_ISSUER_CN = "skillcert 演示中级证书 Demo Intermediate CA"  # the issuer of every demo seal certificate
 _FMT = "%Y-%m-%dT%H:%M:%S+0000"
 
 
@@ -155,8 +156,6 @@ def make_demo_pki(
 ) -> DemoPki:
     """Create keys, the certomancer configuration, certificates and PKCS#12 files under ``root``."""
     import yaml
-    from asn1crypto import pem
-    from certomancer.registry import CertLabel
 
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     port = port or free_port()
@@ -233,7 +232,7 @@ def make_demo_pki(
     }
     entities: dict[str, Any] = {
         "root": {"common-name": "skillcert 演示根证书 Demo Root CA"},
-        "interm": {"common-name": "skillcert 演示中级证书 Demo Intermediate CA"},
+        "interm": {"common-name": DEMO_ISSUER_CN},
         "interm-ocsp": {"common-name": "skillcert Demo OCSP Responder"},
         "tsa": {"common-name": "skillcert Demo Time Stamping Authority"},
     }
@@ -278,18 +277,63 @@ def make_demo_pki(
     }
     (root / "certomancer.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     pki = DemoPki(root, port, password)
+    _export(pki, list(certs), [s.label for s in subjects])
+    return pki
+
+
+def _export(pki: DemoPki, certs: list[str], p12s: list[str]) -> None:
+    """Write these certificates' PEM files and these seals' PKCS#12 files from the configuration."""
+    from asn1crypto import pem
+    from certomancer.registry import CertLabel
+
     try:
         arch = pki.architecture()
-        (root / "certs").mkdir(exist_ok=True)
-        (root / "p12").mkdir(exist_ok=True)
+        (pki.root / "certs").mkdir(exist_ok=True)
+        (pki.root / "p12").mkdir(exist_ok=True)
         for label in certs:
             der = arch.get_cert(CertLabel(label)).dump()
-            (root / "certs" / f"{label}.pem").write_bytes(pem.armor("CERTIFICATE", der))
-        for s in subjects:
-            (root / "p12" / f"{s.label}.p12").write_bytes(arch.package_pkcs12(CertLabel(s.label), password=password))
+            pki.cert_pem(label).write_bytes(pem.armor("CERTIFICATE", der))
+        for label in p12s:
+            pki.p12(label).write_bytes(arch.package_pkcs12(CertLabel(label), password=pki.password))
     except Exception as e:  # certomancer raises many kinds for a bad configuration
         raise PkiError(f"无法生成演示 PKI：{e}", f"cannot build the demo PKI: {e}") from e
-    return pki
+
+
+def extend_demo_pki(pki: DemoPki, subjects: Iterable[SealSubject], *, now: datetime | None = None) -> list[str]:
+    """Add seal certificates for the subjects the PKI does not have yet; return their labels.
+
+    Everything already there stays byte for byte (same keys, serials, validity): certificates
+    sealed before still chain to the same root, intermediate and OCSP/CRL services."""
+    import os
+
+    import yaml
+
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    config = yaml.safe_load(pki.config.read_text(encoding="utf-8"))
+    arch = config["pki-architectures"][ARCH]
+    keys = config["keysets"][arch["keyset"]]["keys"]
+    serials = {int(c["serial"]) for c in arch["certs"].values()}
+    added = []
+    for s in subjects:
+        if s.label in arch["certs"]:
+            continue
+        if not (pki.root / "keys" / f"{s.label}.pem").exists():
+            _key(pki.root / "keys" / f"{s.label}.pem")
+        keys[s.label] = {"path": f"{s.label}.pem"}
+        arch["entities"][s.label] = {"common-name": s.common_name, "organization-name": s.organization}
+        spec = _leaf("interm", s, now)
+        while (serial := random_serial()) in serials:
+            pass
+        serials.add(serial)
+        spec["serial"] = serial
+        arch["certs"][s.label] = spec
+        added.append(s.label)
+    if added:
+        tmp = pki.config.with_name(f".{pki.config.name}.part")
+        tmp.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        os.replace(tmp, pki.config)
+        _export(pki, added, added)
+    return added
 
 
 class PkiServer:

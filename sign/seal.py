@@ -25,6 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from ._xmp import keep_metadata
 from .errors import SealError
 
 __all__ = ["PadesLevel", "SealBoxSpec", "SealOptions", "Sealer", "ltv_gaps", "renew_by"]
@@ -85,6 +86,12 @@ def _int_box(rect: tuple[float, float, float, float]) -> tuple[int, int, int, in
     return round(x), round(y), round(x + w), round(y + h)
 
 
+def _exact_box(rect: tuple[float, float, float, float]) -> Any:
+    """A drawn seal's box as given: a perforation slice is a few points wide."""
+    x, y, w, h = rect
+    return (x, y, x + w, y + h)
+
+
 class Sealer:
     """Seals many PDFs with signers loaded once. ``signers`` maps a seal kind to its signer."""
 
@@ -109,8 +116,13 @@ class Sealer:
                 trust_roots=roots, allow_fetching=True, revinfo_policy=_crl_required()
             )
 
-    def seal(self, pdf: bytes, boxes: Sequence[SealBoxSpec]) -> bytes:
-        """Sign once per box, in the given order (style 二: issuing body first, institution second)."""
+    @keep_metadata()
+    def seal(self, pdf: bytes, boxes: Sequence[SealBoxSpec], *, look: Any = None) -> bytes:
+        """Sign once per box, in the given order (style 二: issuing body first, institution second).
+
+        ``look`` (a :class:`sign.appearance.SealLook`): the seal drawn as the widget's appearance,
+        and any page slices of a perforation seal, instead of an empty appearance.
+        """
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
         from pyhanko.sign import fields, signers
 
@@ -133,14 +145,21 @@ class Sealer:
                 meta,
                 signer=signer,
                 timestamper=self.timestamper if self.options.level.timestamped else None,
-                stamp_style=_EMPTY_STYLE,
+                stamp_style=_EMPTY_STYLE if look is None else look.stamp_style(),
                 new_field_spec=None
                 if box.rect_pt is None
-                else fields.SigFieldSpec(sig_field_name=name, on_page=box.page, box=_int_box(box.rect_pt)),
+                else fields.SigFieldSpec(
+                    sig_field_name=name,
+                    on_page=box.page,
+                    box=_int_box(box.rect_pt) if look is None else _exact_box(box.rect_pt),
+                ),
             )
             try:
+                writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+                if look is not None:
+                    look.prepare(writer, box)
                 out = pdf_signer.sign_pdf(
-                    IncrementalPdfFileWriter(io.BytesIO(data), strict=False),
+                    writer,
                     bytes_reserved=_RESERVED[self.options.level],
                     output=io.BytesIO(),
                 )
@@ -196,24 +215,16 @@ class Sealer:
             ) from e
         return list(vc.ocsps), list(vc.crls)
 
+    @keep_metadata()
     def renew(self, data: bytes) -> bytes:
-        """A sealed file extended for the long term: validation data for its newest timestamp and a
-        fresh document timestamp over it (pyHanko's archival timestamp chain), checked complete."""
-        from pyhanko.pdf_utils.reader import PdfFileReader
-        from pyhanko.sign import signers
-
+        """A sealed file extended for the long term (pyHanko's archival timestamp chain, by hand so
+        that the new timestamp's widget gets an appearance too): current validation data for every
+        certificate in the file, a fresh document timestamp over it, and that timestamp's own data."""
         if self.timestamper is None or self.validation_context is None:
             raise SealError("续期需要时间戳服务与信任根证书", "renewing needs a TSA and the trust roots")
-        try:
-            out = signers.PdfTimeStamper(self.timestamper).update_archival_timestamp_chain(
-                PdfFileReader(io.BytesIO(data), strict=False),
-                self.validation_context,
-                in_place=False,
-                output=io.BytesIO(),
-            )
-        except Exception as e:  # network, TSA, revocation errors come in many kinds
-            raise SealError(f"续期失败：{e}", f"renewal failed: {e}") from e
-        return self._complete_ltv(bytes(out.getvalue()))
+        data = self._complete_ltv(data)
+        data = self._document_timestamp(data)
+        return self._complete_ltv(data, refetch=False)
 
     def _document_timestamp(self, data: bytes) -> bytes:
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -221,8 +232,10 @@ class Sealer:
 
         assert self.timestamper is not None  # a long-term level needs a TSA (checked in __init__)
         try:
-            out = signers.PdfTimeStamper(self.timestamper).timestamp_pdf(
-                IncrementalPdfFileWriter(io.BytesIO(data), strict=False),
+            writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+            name = _invisible_field_with_appearance(writer, "Timestamp")
+            out = signers.PdfTimeStamper(self.timestamper, field_name=name).timestamp_pdf(
+                writer,
                 "sha256",
                 validation_context=self.validation_context,
                 bytes_reserved=_RESERVED[PadesLevel.B_B],
@@ -248,6 +261,38 @@ def _crl_required() -> Any:
 
 
 # -- empty widget appearances ------------------------------------------------------------------
+def _invisible_field_with_appearance(writer: Any, prefix: str) -> str:
+    """A new invisible signature field (``/Rect [0 0 0 0]``) whose widget still has an ``/AP /N``.
+
+    pyHanko gives invisible fields no appearance. PDF/A-2/3 (ISO 19005-3 §6.3.3) exempt a
+    zero-size widget, PDF/A-1 and PDFBox Preflight do not: an empty form XObject satisfies both.
+    """
+    import uuid
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.sign import fields
+
+    name = f"{prefix}-{uuid.uuid4()}"
+    fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=name))
+    for field in writer.root["/AcroForm"]["/Fields"]:
+        widget = field.get_object()
+        if widget.get("/T") == name:
+            ap = generic.StreamObject(
+                {
+                    generic.pdf_name("/Type"): generic.pdf_name("/XObject"),
+                    generic.pdf_name("/Subtype"): generic.pdf_name("/Form"),
+                    generic.pdf_name("/BBox"): generic.ArrayObject([generic.NumberObject(0)] * 4),
+                },
+                stream_data=b"",
+            )
+            widget[generic.pdf_name("/AP")] = generic.DictionaryObject(
+                {generic.pdf_name("/N"): writer.add_object(ap)}
+            )
+            writer.update_container(widget)
+            return name
+    raise SealError("无法添加时间戳字段", "cannot add the timestamp field")
+
+
 def _empty_style() -> Any:
     from pyhanko.pdf_utils.content import AppearanceContent
     from pyhanko.stamp import BaseStampStyle

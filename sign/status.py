@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from registry.errors import SkillcertError
+from registry.errors import ExitCode, SkillcertError
 
 __all__ = ["BottomLine", "Check", "Outcome", "SealStatus", "SignatureReport", "Trust", "UnreadablePdf"]
 
@@ -28,7 +28,7 @@ class BottomLine(StrEnum):
 
 
 class UnreadablePdf(SkillcertError):
-    exit_code = 13
+    exit_code = ExitCode.UNREADABLE_PDF
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Writing output files safely: a temp file in the same directory, fsync, then rename.
 
-``write_atomic`` makes one file appear whole or not at all. ``write_staged`` goes one step
+``write_atomic`` makes one file appear whole or not at all (the one implementation,
+:mod:`registry.atomic`; here owner-only, as certificates and notices hold personal data). ``write_staged`` goes one step
 further for files that must appear only together with a database record: it writes the whole
 file under a hidden name tagged with what the record will say (``.<name>.<tag>.staged``), and
 the caller renames it into place with ``publish_staged`` once the record is committed. A run
@@ -11,9 +12,10 @@ tag and discards it otherwise (``staged_files`` lists them).
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from registry import atomic
 
 __all__ = ["publish_staged", "staged_files", "write_atomic", "write_staged"]
 
@@ -21,18 +23,9 @@ _STAGED = ".staged"
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never half
+    (readable by the owner only)."""
+    atomic.write_atomic(path, data, private=True)
 
 
 def _staged_path(path: Path, tag: str) -> Path:

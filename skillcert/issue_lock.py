@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from registry import Registry
-from registry.errors import SkillcertError
+from registry.errors import ExitCode, SkillcertError
 
 __all__ = ["IssueLocked", "issue_lock", "lock_path"]
 
@@ -33,7 +33,7 @@ _HELD: dict[Path, int] = {}  # lock file -> depth, in this process
 class IssueLocked(SkillcertError):
     """Another process is issuing for the institution."""
 
-    exit_code = 12
+    exit_code = ExitCode.LOCKED
 
     def __init__(self, code: str, path: Path, holder: dict[str, object]) -> None:
         pid = holder.get("pid", "?")

@@ -13,14 +13,14 @@ from pathlib import Path
 from registry import Registry
 from registry._lifecycle_store import Proof
 from render import DocumentKind, Renderer
-from sign import PadesLevel, SealBoxSpec, Sealer, SealOptions
+from sign import PadesLevel, Sealer, SealOptions
 
 from .files import write_atomic
 from .pipeline import IssueOptions, IssueSummary, issue_batch
-from .seals import identity_spec, seal_services, signers_for
+from .seals import boxes_of, identity_spec, seal_services, signers_for
 from .settings import Settings
 
-__all__ = ["ProofResult", "deliver_again", "issue_options", "issue_proof"]
+__all__ = ["ProofResult", "Redelivery", "deliver_again", "issue_options", "issue_proof", "redelivery"]
 
 
 def issue_options(
@@ -43,6 +43,7 @@ def issue_options(
         tsa_url=s.tsa_url,
         trust_roots=s.trust_roots,
         downloads_dir=s.home / "downloads" if notices else None,
+        allow_local_site=s.allow_local_site,
     )
 
 
@@ -52,6 +53,54 @@ def deliver_again(s: Settings, reg: Registry, code: str, out: Path, *, today: da
         return issue_batch(
             reg, issue_options(s, code, out, issue_date=today), render_settings=s.render_settings(), actor=s.actor
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Redelivery:
+    """What a correction or a reissue replaced, said to the clerk: the PDF was overwritten by the
+    new version, a new download code was issued on a new notice (the old code no longer opens
+    anything), and — a reissue — the new paper carries a new QR code."""
+
+    number: str
+    version: int
+    pdf: Path
+    notice: Path | None  # the holder notice that is now current (None: issued without notices)
+    qr_renewed: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "old_pdf_replaced": True,
+            "pdf": str(self.pdf),
+            "download_code_renewed": self.notice is not None,
+            "notice": str(self.notice) if self.notice else None,
+            "qr_code_renewed": self.qr_renewed,
+        }
+
+    def lines(self) -> list[str]:
+        v = self.version
+        out = [f"  旧 PDF 已被替换 the old PDF was replaced: {self.pdf} 现为第 {v} 版 is now version {v}"]
+        if self.notice is not None:
+            out += [
+                "  已签发新的下载码，旧下载码作废 a new download code was issued; the old code no longer works",
+                f"  现行持证人通知 current holder notice: {self.notice}（第 {v} 版 version {v}）"
+                " — 请交给持证人，此前的通知作废 give it to the holder; earlier notices are void",
+            ]
+        if self.qr_renewed:
+            out.append(
+                "  新证书的二维码已更换；发布后旧纸质证书的二维码显示“已补发”及日期 / the new paper has a new QR code; "
+                "once published, the old paper's QR code shows it was replaced (补发) on that date"
+            )
+        return out
+
+
+def redelivery(out: Path, number: str, version: int, *, qr_renewed: bool) -> Redelivery:
+    """The files a correction or reissue re-delivered under ``out`` (the notice when one was written)."""
+    notice = out / "notices" / f"{number}.txt"
+    current = notice.is_file() and f"第 {version} 版" in notice.read_text(encoding="utf-8")
+    return Redelivery(
+        number=number, version=version, pdf=out / f"{number}.pdf", notice=notice if current else None,
+        qr_renewed=qr_renewed,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +130,7 @@ def issue_proof(
     opts = SealOptions(level=PadesLevel(s.seal_level), tsa_url=s.tsa_url, trust_roots=s.trust_roots)
     with seal_services(s):
         sealed = Sealer(signers_for(specs), opts).seal(
-            rendered.pdf, [SealBoxSpec(b.kind, b.page, b.rect_pt) for b in rendered.seal_boxes]
+            rendered.pdf, boxes_of(rendered)
         )
     path = out / f"{proof.proof_number}.pdf"
     write_atomic(path, sealed)

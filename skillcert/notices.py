@@ -30,12 +30,23 @@ def notice_text(c: Certificate, inst: Institution, *, code: str, site_url: str) 
         f"评价机构 Institution: {inst.name_zh}\n"
         f"\n"
         f"下载码 Download code: {code}\n"
+        f"{_version_line(c.version)}"
         f"\n"
         f"请访问 {url} ，输入证书编号、本人证件号码和下载码，下载加盖电子印章的证书 PDF。\n"
         f"Visit {url} and enter the certificate number, your ID number and the download code\n"
         f"to download the sealed PDF certificate.\n"
         f"下载码只印在本通知上，请妥善保管，勿转交他人。\n"
         f"The code exists only on this notice: keep it safe and do not share it.\n"
+    )
+
+
+def _version_line(version: int) -> str:
+    """Which notice counts: a corrected or reissued certificate's new notice replaces the earlier ones."""
+    if version <= 1:
+        return ""
+    return (
+        f"本通知为第 {version} 版，此前的通知和下载码均已作废。\n"
+        f"This notice is version {version}: earlier notices and their download codes no longer work.\n"
     )
 
 

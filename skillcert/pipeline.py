@@ -24,15 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from registry import Registry
-from registry.errors import Problem, SkillcertError
+from registry.errors import ExitCode, Problem, SkillcertError
 from registry.models import Certificate, CertStatus, Institution, Style
 from render import DocumentKind, Renderer, RenderError, RenderSettings, read_record
 from search_index.downloads import encrypt_pdf, new_download_code
-from sign import PadesLevel, SealBoxSpec, Sealer, SealOptions
+from sign import PadesLevel, Sealer, SealOptions
 
 from .delivery import Deliverer
 from .issue_lock import issue_lock
-from .seals import IdentitySpec, identity_spec, signers_for
+from .seals import IdentitySpec, boxes_of, identity_spec, signers_for
+from .site_url import check_site_url
 
 __all__ = ["IssueIncomplete", "IssueOptions", "IssueSummary", "NotReadyToSeal", "issue_batch"]
 
@@ -52,6 +53,8 @@ class IssueOptions:
     downloads_dir: Path | None = None
     # paper: print each certificate's blank-sheet serial (drawn from the ledger, 001_… 第六条) as its No.
     paper: bool = False
+    # real keys may seal QR codes pointing at a loopback site (a test only; see ``site_url``)
+    allow_local_site: bool = False
 
 
 @dataclass(slots=True)
@@ -86,7 +89,7 @@ class NotReadyToSeal(SkillcertError):
     """The institution cannot seal (no key for a seal the style needs, or a key that does not open):
     refused before any number is allocated."""
 
-    exit_code = 10
+    exit_code = ExitCode.SEAL_FAILED
 
     def __init__(self, inst: Institution, zh: str, en: str, *, seal: str = "KIND") -> None:
         super().__init__(
@@ -101,7 +104,7 @@ class NotReadyToSeal(SkillcertError):
 class IssueIncomplete(SkillcertError):
     """Some certificates could not be delivered; the rest were, and a rerun resumes."""
 
-    exit_code = 11
+    exit_code = ExitCode.INCOMPLETE
 
     def __init__(self, summary: IssueSummary, failures: list[_Failed], *, not_tried: int) -> None:
         groups: dict[tuple[str, str], list[str]] = {}
@@ -139,14 +142,14 @@ class _Failed:
     number: str
     zh: str
     en: str
-    exit_code: int
+    exit_code: ExitCode
     one_record: bool  # a problem of this record's data (rendering): the batch goes on without it
 
 
-def _reason(e: BaseException) -> tuple[str, str, int]:
+def _reason(e: BaseException) -> tuple[str, str, ExitCode]:
     if isinstance(e, SkillcertError):
         return e.zh, e.en, e.exit_code
-    return f"意外错误 {type(e).__name__}：{e}", f"unexpected error {type(e).__name__}: {e}", 1
+    return f"意外错误 {type(e).__name__}：{e}", f"unexpected error {type(e).__name__}: {e}", ExitCode.ERROR
 
 
 Produced = tuple[int, bytes, float, float, tuple[str, bytes] | None]
@@ -187,7 +190,7 @@ def _produce(job: Job) -> Produced | _Failed:
             record, inst, photo=photo, kind=kind, style=style, replacement_date=replaced_on, serial_no=serial
         )
         t1 = time.perf_counter()
-        boxes = [SealBoxSpec(b.kind, b.page, b.rect_pt) for b in rendered.seal_boxes]
+        boxes = boxes_of(rendered)
         sealed = _WORKER["sealer"].seal(rendered.pdf, boxes)
         t2 = time.perf_counter()
         package = _package(str(record.number), sealed) if _WORKER["downloads"] else None
@@ -240,7 +243,8 @@ def _ready_to_seal(
     renderer = Renderer(render_settings)
     try:
         # a replacement renders on the same template as the certificate, so these are all the seals needed
-        needed = [kind for kind, _ in renderer.layout(style.value).seals]
+        slots = [slot for slot, _ in renderer.layout(style.value).seals]
+        needed = [seal.kind if (seal := inst.seal_for(slot)) else slot for slot in slots]
         missing = [kind for kind in needed if kind not in {s.seal_kind for s in specs}]
         if missing:
             kinds = "、".join(f"“{k}”" for k in missing)
@@ -312,14 +316,16 @@ def _issue_locked(
     if not _has_work(reg, inst.code):
         summary.seconds = time.perf_counter() - started
         return summary
-    specs = [identity_spec(i) for i in reg.identities(inst.code) if i.retired_at is None]
+    keys = [i for i in reg.identities(inst.code) if i.retired_at is None]
+    check_site_url(inst, render_settings.site_url, keys, allow=opts.allow_local_site)  # before any number
+    specs = [identity_spec(i) for i in keys]
     seal_options = SealOptions(level=opts.level, tsa_url=opts.tsa_url, trust_roots=opts.trust_roots)
     renderer, sealer = _ready_to_seal(inst, opts.style or inst.style, specs, render_settings, seal_options)
     todo: list[int] = []
     failures: list[_Failed] = []
     try:
+        _make_folders(opts)  # a folder that cannot be made refuses the run before any number is allocated
         summary.numbered = len(reg.issue_numbers(inst.code, opts.issue_date, actor=actor))
-        opts.out_dir.mkdir(parents=True, exist_ok=True)
 
         for cid in reg.undelivered_ids(inst.code):  # a file an older version left unrecorded: record it as it is
             c = reg.certificate_by_id(cid)
@@ -374,6 +380,18 @@ def _issue_locked(
         raise IssueIncomplete(summary, failures, not_tried=len(todo) - summary.delivered - len(failures))
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _make_folders(opts: IssueOptions) -> None:
+    folders = [opts.out_dir, *([opts.out_dir / "notices", opts.downloads_dir] if opts.downloads_dir else [])]
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise SkillcertError(
+                f"无法创建文件夹 {folder}：{e.strerror or e}；未分配任何编号",
+                f"cannot create the folder {folder}: {e.strerror or e}; no number was allocated",
+            ) from e
 
 
 def _run_pool(

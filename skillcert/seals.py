@@ -12,22 +12,26 @@ from typing import Any
 from registry import Registry
 from registry._seals_store import IdentityRecord
 from registry.errors import SkillcertError
+from render import RenderedPdf
 from sign import (
     DemoPki,
     Pkcs11Identity,
     Pkcs12Identity,
     PkiServer,
+    SealBoxSpec,
     SealSubject,
     cert_fingerprint,
     load_signer,
     make_demo_pki,
 )
+from sign.pki import extend_demo_pki
 
 from .settings import Settings
 
 __all__ = [
     "DEMO_PASSWORD_ENV",
     "IdentitySpec",
+    "boxes_of",
     "file_identity",
     "identity_spec",
     "seal_services",
@@ -37,6 +41,11 @@ __all__ = [
 
 DEMO_PASSWORD_ENV = "SKILLCERT_DEMO_P12_PASSWORD"
 DEMO_PASSWORD = b"skillcert-demo"
+
+
+def boxes_of(rendered: RenderedPdf) -> list[SealBoxSpec]:
+    """The renderer's seal boxes as the sealer takes them (render and sign do not know each other)."""
+    return [SealBoxSpec(b.kind, b.page, b.rect_pt) for b in rendered.seal_boxes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,18 +123,23 @@ def file_identity(
 
 
 def setup_demo_pki(s: Settings, reg: Registry) -> DemoPki:
-    """A demo PKI under ``$SKILLCERT_HOME/pki`` with one seal key per filed seal, filed as identities."""
+    """A demo PKI under ``$SKILLCERT_HOME/pki`` with one seal key per filed seal, filed as identities.
+
+    Run again after more institutions (or seals) were filed, it adds their keys and files them;
+    what was there stays as it was."""
     root = s.home / "pki"
     os.environ.setdefault(DEMO_PASSWORD_ENV, DEMO_PASSWORD.decode())
-    if (root / "certomancer.yml").is_file():
-        return DemoPki.at(root, password=DEMO_PASSWORD)
     subjects = []
     for inst in reg.institutions():
         for seal in inst.seals:
             subjects.append(SealSubject(f"{inst.code}-{seal.kind}", seal.text, inst.name_zh))
     if not subjects:
         raise SkillcertError("没有已备案的机构印章", "no filed institution seals to make keys for")
-    pki = make_demo_pki(root, subjects, password=DEMO_PASSWORD)
+    if (root / "certomancer.yml").is_file():  # made before: add keys for institutions filed since
+        pki = DemoPki.at(root, password=DEMO_PASSWORD)
+        extend_demo_pki(pki, subjects)
+    else:
+        pki = make_demo_pki(root, subjects, password=DEMO_PASSWORD)
     filed = {i.name for i in reg.identities()}
     for subj in subjects:
         if subj.label in filed:
@@ -153,4 +167,16 @@ def seal_services(s: Settings) -> AbstractContextManager[object]:
     pki = DemoPki.at(pki_dir, password=DEMO_PASSWORD)
     if s.tsa_url is None or not s.tsa_url.startswith(pki.url):
         return nullcontext()
+    if _answering(pki.port):  # already served (`skillcert pki serve`, another run): use that one
+        return nullcontext()
     return PkiServer(pki)
+
+
+def _answering(port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True

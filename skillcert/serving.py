@@ -13,7 +13,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from registry.errors import SkillcertError
-from verify import RateLimit, SiteSettings, create_app
+from verify import Operator, RateLimit, SiteSettings, create_app
 
 from .settings import Settings
 
@@ -51,6 +51,31 @@ def site_settings(s: Settings, *, snapshot: Path | None = None) -> SiteSettings:
         download_limit=_limit(site, "download_per_minute", base.download_limit),
         trust_forwarded_for=bool(site.get("trust_forwarded_for", False)),
         trusted_proxies=_proxies(site),
+        operator=_operator(site),
+    )
+
+
+_OPERATOR_KEYS = ("operator_zh", "operator_en", "operator_contact", "operator_address")
+
+
+def _operator(site: dict[str, object]) -> Operator | None:
+    """``[site] operator_zh / operator_en / operator_contact / operator_address``: who runs the site."""
+    values = {k: site.get(k) for k in _OPERATOR_KEYS if site.get(k) is not None}
+    if not values:
+        return None
+    for k, v in values.items():
+        if not isinstance(v, str) or not v.strip():
+            raise SkillcertError(f"设置 [site] {k} 应为非空文字", f"setting [site] {k} must be non-empty text")
+    if "operator_zh" not in values:
+        raise SkillcertError(
+            "设置 [site] 写了运营者信息却缺少 operator_zh（运营单位中文名称）",
+            "setting [site] gives operator details but no operator_zh (the operator's name in Chinese)",
+        )
+    return Operator(
+        name_zh=str(values["operator_zh"]).strip(),
+        name_en=str(values.get("operator_en", "")).strip(),
+        contact=str(values.get("operator_contact", "")).strip(),
+        address=str(values.get("operator_address", "")).strip(),
     )
 
 

@@ -6,12 +6,16 @@
     actor = "张三"                      # who is recorded in the audit log
     [calendar]
     holidays_file = "holidays-2027.toml"  # State Council schedule for years chinesecalendar lacks
+    [calendar.2027]                       # or the schedule itself (the same tables as the file)
+    holidays = ["2027-01-01", "2027-02-05..2027-02-11"]
+    workdays = ["2027-02-14"]             # weekend days that are working days (调休)
     [seal]
     level = "B-LTA"                           # B-B · B-T · B-LT · B-LTA (default)
     tsa_url = "http://tsa.example/tsa"        # RFC 3161 time-stamping authority
     trust_roots = ["roots/ca.pem"]            # roots seals are validated against
     [render]
     site_url = "https://verify.example.org"   # where certificate QR codes point
+    allow_local_site = false                  # true: real keys may seal QR codes pointing at 127.0.0.1 (tests)
     font_dirs = ["fonts"]                     # the institution's own licensed 楷体/仿宋/Times files
     template_dir = "templates"                # an adjusted copy of render/templates
     [site]
@@ -21,6 +25,8 @@
     upload_per_minute = 12                    # per client: PDF checks
     download_per_minute = 6                   # per client: holder downloads (wrong codes: 5, then 1 per 5 min)
     trust_forwarded_for = false               # behind a reverse proxy that sets X-Forwarded-For
+    operator_zh = "某某职业技能鉴定指导中心"     # who runs the site: every page's footer and printed results
+    operator_en = "… Skills Testing Centre"   # (operator_contact, operator_address: shown as written)
 """
 
 from __future__ import annotations
@@ -44,10 +50,15 @@ SETTINGS_TEMPLATE = """\
 
 [calendar]
 # holidays_file = "holidays-2027.toml"  # the State Council schedule for a year chinesecalendar lacks
+# A year without one is provisional (暂定): statutory holidays only, no makeup working days.
+# [calendar.2027]                       # or give the schedule here
+# holidays = ["2027-01-01", "2027-02-05..2027-02-11"]
+# workdays = ["2027-02-14"]             # weekend days that are working days (调休)
 
 [render]
 # site_url = "http://127.0.0.1:8000"    # where certificate QR codes point (<site>/c/<number>?t=<token>)
-# font_dirs = ["fonts"]                 # your own licensed 楷体/仿宋/Times New Roman files, tried first
+# allow_local_site = false              # true: real keys may seal QR codes pointing at this machine (tests only)
+# font_dirs = ["fonts"]                 # your own licensed 仿宋 (family FangSong/仿宋) sets the filled values first
 # template_dir = "templates"            # an adjusted copy of the style templates (render/templates)
 
 [seal]
@@ -63,6 +74,10 @@ SETTINGS_TEMPLATE = """\
 # download_per_minute = 6               # holder downloads (burst 5); wrong codes: 5, then 1 per 5 minutes
 # trust_forwarded_for = false           # behind a reverse proxy that sets X-Forwarded-For
 # trusted_proxies = ["127.0.0.1", "::1"] # whose X-Forwarded-For is believed (the right-most other hop is the client)
+# operator_zh = "某某职业技能鉴定指导中心"  # who runs the site, shown on every page and printed result
+# operator_en = "… Skills Testing Centre"
+# operator_contact = "010-00000000 · verify@example.org"
+# operator_address = "北京市……"
 """
 
 
@@ -71,7 +86,9 @@ class Settings:
     home: Path
     actor: str
     holidays_file: Path | None = None
+    holiday_years: Mapping[str, object] = field(default_factory=dict)  # [calendar.YYYY] tables
     site_url: str = "http://127.0.0.1:8000"
+    allow_local_site: bool = False  # [render] allow_local_site: see skillcert.site_url
     font_dirs: tuple[Path, ...] = ()
     template_dir: Path | None = None
     seal_level: str = "B-LTA"
@@ -125,7 +142,11 @@ class Settings:
             home=home,
             actor=actor,
             holidays_file=(home / str(holidays)) if holidays else None,
+            holiday_years={k: v for k, v in calendar.items() if k != "holidays_file"}
+            if isinstance(calendar, dict)
+            else {},
             site_url=str(render.get("site_url") or env.get("SKILLCERT_SITE_URL") or "http://127.0.0.1:8000"),
+            allow_local_site=render.get("allow_local_site") is True,
             font_dirs=tuple(home / str(d) for d in render.get("font_dirs", [])),
             template_dir=(home / str(template_dir)) if template_dir else None,
             seal_level=str(seal.get("level", "B-LTA")),
@@ -138,4 +159,5 @@ class Settings:
         return RenderSettings(site_url=self.site_url, font_dirs=self.font_dirs, template_dir=self.template_dir)
 
     def calendar(self) -> WorkdayCalendar:
-        return WorkdayCalendar.with_file(self.holidays_file)
+        """chinesecalendar, then the holidays file, then ``[calendar.YYYY]`` (the last given wins)."""
+        return WorkdayCalendar.with_file(self.holidays_file).with_tables(self.holiday_years, str(self.settings_path))

@@ -102,11 +102,13 @@ def add_pending(
 
 
 TODAY = date(2026, 3, 2)
+# who runs the demo site ([site] operator_* in the demo's settings.toml): every footer names it
+DEMO_OPERATOR = ("示例职业技能鉴定指导中心（演示）", "Demo Skills Testing Centre", "010-00000000 · verify@example.org")
 
 
 @dataclass(frozen=True)
 class DemoHome:
-    """The whole demo (92 certificates sealed at B-LT, notices, a published snapshot) made once per session."""
+    """The whole demo (92 certificates sealed at B-LTA, the default; notices, a published snapshot) made once per session."""
 
     home: Path
     port: int  # the QR codes point to http://127.0.0.1:<port>
@@ -132,7 +134,12 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
     home = tmp_path_factory.mktemp("demo-site") / "home"
     home.mkdir()
     port = free_port()
-    (home / "settings.toml").write_text(f'[render]\nsite_url = "http://127.0.0.1:{port}"\n', encoding="utf-8")
+    (home / "settings.toml").write_text(
+        f'[render]\nsite_url = "http://127.0.0.1:{port}"\n'
+        f'[site]\noperator_zh = "{DEMO_OPERATOR[0]}"\noperator_en = "{DEMO_OPERATOR[1]}"\n'
+        f'operator_contact = "{DEMO_OPERATOR[2]}"\n',
+        encoding="utf-8",
+    )
     env = {"SKILLCERT_HOME": str(home), "SKILLCERT_ACTOR": "test"}
     run_demo(Settings.from_env(env), today=date(2026, 11, 20), workers=2)
     return DemoHome(home, port, Settings.from_env(env))

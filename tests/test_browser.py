@@ -2,7 +2,9 @@
 
 One server subprocess and one browser for the whole module. The site's default rate limits
 stay in force (each server process has its own buckets), so the traffic here is kept under
-every burst: 3 QR landings, 2 uploads, 2 downloads, 1 two-of-three look-up.
+every burst: 5 QR landings, 4 uploads, 2 downloads, 1 two-of-three look-up. Each result page is
+checked with axe-core (0 violations) at 390 × 844 (a phone) or 1366 × 768 (a laptop), in Chinese
+and in English.
 
 Screenshots go under ``tmp_path`` unless ``SKILLCERT_SCREENSHOTS`` names a folder
 (``SKILLCERT_SCREENSHOTS=docs/img`` refreshes the pictures in the docs).
@@ -25,11 +27,24 @@ import pytest
 
 from render import read_record
 
-from .conftest import DemoHome
+from .conftest import DEMO_OPERATOR, DemoHome
 
 BEIJING = "S000011084012"
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
+
+
+def _axe(page: Any) -> None:
+    """axe-core (bundled by axe-playwright-python, injected over CDP: the site's CSP allows no script)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def _no_overflow(page: Any) -> None:
+    """Nothing wider than the screen (a phone must not scroll sideways)."""
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def _masked(name: str) -> str:
@@ -182,6 +197,13 @@ def test_scan_the_qr_code_and_switch_language(
     assert _masked(rec["name"]) in record and rec["occupation"] in record
     html = page.content()
     assert rec["name"] not in html and rec["id_number"] not in html
+    # the holder's photo, decrypted with the QR token, really drawn
+    photo = page.locator("img.photo")
+    assert photo.count() == 1 and photo.evaluate("i => i.complete && i.naturalWidth > 100")
+    assert "北京时间" in page.locator("p.checked").inner_text() and " UTC" not in page.inner_text("body")
+    assert DEMO_OPERATOR[0] in page.locator("footer").inner_text()  # the site's operator, from settings
+    _axe(page)
+    _no_overflow(page)
     page.screenshot(path=str(shots / "site-qr-landing.png"), full_page=True)
 
     page.locator("a.lang").click()
@@ -189,7 +211,30 @@ def test_scan_the_qr_code_and_switch_language(
     assert page.locator(".verdict-word").inner_text().strip() == "Valid"
     assert "How to check the paper" in page.locator("section.paper").inner_text()
     assert rec["name"] not in page.content()
+    assert page.locator("img.photo").count() == 1 and "Beijing time" in page.locator("p.checked").inner_text()
+    assert DEMO_OPERATOR[1] in page.locator("footer").inner_text() and DEMO_OPERATOR[2] in page.content()
+    _axe(page)
+    _no_overflow(page)
     page.screenshot(path=str(shots / "site-qr-landing-en.png"), full_page=True)
+
+
+@pytest.mark.system
+@pytest.mark.slow
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_qr_landing_on_a_laptop(
+    page_for: Callable[..., Any], first: tuple[bytes, dict[str, Any]], locale: str, shots: Path
+) -> None:
+    _, rec = first
+    page = page_for(DESKTOP, locale=locale)
+    page.goto(rec["qr_url"] + ("&lang=en" if locale == "en" else ""))
+    assert page.locator(".verdict-word").inner_text().strip() == ("Valid" if locale == "en" else "有效")
+    box, table = page.locator("img.photo").bounding_box(), page.locator("table.record").bounding_box()
+    assert box and table and box["x"] + box["width"] <= table["x"]  # the photo beside the record
+    _axe(page)
+    page.emulate_media(media="print")  # the printable result: no navigation, the time of the check
+    assert not page.locator("header.top").is_visible() and page.locator("p.checked").is_visible()
+    assert page.locator("footer .operator").is_visible()
+    page.screenshot(path=str(shots / f"site-qr-landing-print-{locale[:2]}.png"), full_page=True)
 
 
 def _upload(page: Any, site: str, file: Path) -> None:
@@ -199,14 +244,29 @@ def _upload(page: Any, site: str, file: Path) -> None:
         page.locator("form[action='/check'] button[type=submit]").click()
 
 
+def _groups(page: Any) -> list[tuple[str, str]]:
+    """(group, outcome) of each check group in page order: unchanged · sealed · current."""
+    out = []
+    for el in page.locator("section.group").all():
+        classes = (el.get_attribute("class") or "").split()
+        out.append(
+            (
+                next(c[6:] for c in classes if c.startswith("group-")),
+                next(c[8:] for c in classes if c.startswith("outcome-")),
+            )
+        )
+    return out
+
+
 def _outcomes(page: Any) -> dict[str, str]:
-    """check name → the row's outcome class (``outcome-pass`` …)."""
+    """check name → the row's outcome class (``outcome-pass`` …), from the collapsed details."""
     rows = page.locator("table.checks tbody tr")
     out: dict[str, str] = {}
     for i in range(rows.count()):
         row = rows.nth(i)
         classes = (row.get_attribute("class") or "").split()
-        out[row.locator("td").first.inner_text().strip()] = next(c for c in classes if c.startswith("outcome-"))
+        name = (row.locator("td").first.text_content() or "").strip()  # inner_text is "" while collapsed
+        out[name] = next(c for c in classes if c.startswith("outcome-"))
     return out
 
 
@@ -216,12 +276,26 @@ def test_upload_a_signed_pdf(page_for: Callable[..., Any], demo_home: DemoHome, 
     page = page_for()
     _upload(page, site, demo_home.pdfs[0])
     assert page.locator(".verdict-word").inner_text().strip() == "有效"
+    assert _groups(page) == [("unchanged", "pass"), ("sealed", "pass"), ("current", "pass")]
+    visible = page.locator("main").inner_text()
+    assert "文件未被改动" in visible and "filed_key" not in visible  # the raw names stay collapsed
     outcomes = _outcomes(page)
     assert outcomes and "integrity" in outcomes
     assert set(outcomes.values()) <= {"outcome-pass", "outcome-not_applicable"}, outcomes
     assert page.locator("table.checks tr.outcome-fail").count() == 0
-    assert page.locator("ul.sigs li").count() >= 1
+    sigs = page.locator("ul.sigs li.sig")
+    assert sigs.count() >= 1 and "北京时间" in sigs.first.inner_text() and "印章有效" in sigs.first.inner_text()
+    box = sigs.first.bounding_box()
+    assert box is not None and box["height"] < 45  # one line on a laptop: signer · time · status
+    _axe(page)
     page.screenshot(path=str(shots / "site-check-valid.png"), full_page=True)
+    page.locator("details.details summary").click()
+    assert page.locator("table.checks").is_visible()
+    _axe(page)
+    page.locator("details.details summary").click()
+    page.emulate_media(media="print")
+    assert not page.locator("form[action='/check']").is_visible() and page.locator("p.checked").is_visible()
+    page.screenshot(path=str(shots / "site-check-print.png"), full_page=True)
 
 
 @pytest.mark.system
@@ -235,12 +309,48 @@ def test_upload_a_tampered_pdf(
     tampered = tmp_path / "tampered.pdf"
     tampered.write_bytes(bytes(data))
 
-    page = page_for()
+    page = page_for(PHONE)
     _upload(page, site, tampered)
     assert page.locator(".verdict-word").inner_text().strip() == "无效"
     outcomes = _outcomes(page)
     assert outcomes["integrity"] == "outcome-fail", outcomes
+    groups = _groups(page)
+    assert groups[0] == ("unchanged", "fail"), groups  # failing first, and named in the red banner
+    assert "文件已被改动" in page.locator(".verdict .failed").inner_text()
+    assert page.locator("ul.sigs li.sig-fail").count() >= 1
+    _axe(page)
+    _no_overflow(page)
     page.screenshot(path=str(shots / "site-check-tampered.png"), full_page=True)
+
+
+@pytest.mark.system
+@pytest.mark.slow
+def test_upload_in_english_on_phone_and_laptop(
+    page_for: Callable[..., Any], first: tuple[bytes, dict[str, Any]], site: str, shots: Path, tmp_path: Path
+) -> None:
+    pdf, _ = first
+    data = bytearray(pdf)
+    data[pdf.index(b"stream", pdf.index(b"/DCTDecode")) + 200] ^= 1
+    good, bad = tmp_path / "good.pdf", tmp_path / "tampered.pdf"
+    good.write_bytes(pdf)
+    bad.write_bytes(bytes(data))
+    for viewport, file, word in ((PHONE, good, "Valid"), (DESKTOP, bad, "Invalid")):
+        page = page_for(viewport, locale="en")
+        page.goto(f"{site}/check?lang=en")
+        page.locator("#c-file").set_input_files(str(file))
+        with page.expect_navigation():
+            page.locator("form[action='/check'] button[type=submit]").click()
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.locator(".verdict-word").inner_text().strip() == word
+        text = page.locator("main").inner_text()
+        assert "Beijing time" in text and "Checked at" in text
+        if word == "Valid":
+            assert "The document is unchanged" in text and "The register says it is current" in text
+        else:
+            assert "The document was changed" in page.locator(".verdict .failed").inner_text()
+        _axe(page)
+        _no_overflow(page)
+        page.screenshot(path=str(shots / f"site-check-{word.lower()}-en.png"), full_page=True)
 
 
 @pytest.mark.system

@@ -388,3 +388,45 @@ def test_rendered_in_the_committees_name_with_the_competition_seal(comp_reg: Reg
     assert number in text and record.name in text
     assert out.record["institution_name"] == "2026年北京市职业技能大赛组委会"
     assert out.record["institution_code"] == COMP
+
+
+@pytest.mark.system
+def test_a_committee_seals_its_certificates_with_its_competition_key(tmp_path: Path) -> None:
+    """The whole chain for a committee: ``pki demo`` files a key for its competition seal, ``issue``
+    renders the seal in the institution's place and seals it with that key, and the file verifies."""
+    from sign import DemoPki, PadesLevel, PkiServer, Trust, validate_pdf
+    from skillcert.demo_job import run_demo
+    from skillcert.pipeline import IssueOptions, issue_batch
+    from skillcert.seals import setup_demo_pki
+    from skillcert.settings import Settings
+
+    env = {"SKILLCERT_HOME": str(tmp_path / "home"), "SKILLCERT_ACTOR": "test"}
+    s = Settings.from_env(env)
+    run_demo(s, today=IN_YEAR, issue=False)
+    with Registry.open(s.registry_path) as reg:
+        reg.add_institution(competition(), actor="test")
+        add_pending(reg, 2, code=COMP, level=3, seed=43)
+        setup_demo_pki(s, reg)
+        s = Settings.from_env(env)  # now with the demo PKI's TSA and root
+        (spec,) = [i for i in reg.identities() if i.institution_code == COMP]
+        assert spec.seal_kind == "competition"
+        with PkiServer(DemoPki.at(s.home / "pki")):
+            summary = issue_batch(
+                reg,
+                IssueOptions(
+                    institution_code=COMP,
+                    out_dir=tmp_path / "out",
+                    issue_date=IN_YEAR,
+                    level=PadesLevel.B_LTA,
+                    workers=1,
+                    tsa_url=s.tsa_url,
+                    trust_roots=s.trust_roots,
+                ),
+                render_settings=s.render_settings(),
+                actor="t",
+            )
+        assert summary.delivered == 2, summary
+        filed = reg.filed_fingerprints(COMP)
+    for pdf in sorted((tmp_path / "out").glob("*.pdf")):
+        st = validate_pdf(pdf.read_bytes(), Trust(roots=s.trust_roots, filed_fingerprints=filed))
+        assert st.bottom_line.value == "valid", (pdf.name, st.as_dict())

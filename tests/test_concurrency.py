@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import time
@@ -18,13 +19,13 @@ import sys, time
 from datetime import date
 from pathlib import Path
 from registry import Registry
-db, code, go, n = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
+db, code, go, n, actor = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 reg = Registry.open(db)
 while not go.exists():
     time.sleep(0.001)
 got = 0
 for _ in range(n):
-    got += len(reg.issue_numbers(code, date(2026, 3, 2), actor="worker", limit=1))
+    got += len(reg.issue_numbers(code, date(2026, 3, 2), actor=actor, limit=1))
 reg.close()
 print(got)
 """
@@ -37,9 +38,11 @@ def test_two_processes_issue_500_each(reg: Registry, tmp_path: Path) -> None:
     go = tmp_path / "go"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(reg.path), code, str(go), "500"], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", WORKER, str(reg.path), code, str(go), "500", f"worker-{i}"],
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        for _ in range(2)
+        for i in range(2)
     ]
     time.sleep(0.5)
     go.touch()
@@ -49,9 +52,18 @@ def test_two_processes_issue_500_each(reg: Registry, tmp_path: Path) -> None:
     assert len(numbers) == 1000 and None not in numbers and len(set(numbers)) == 1000
     serials = sorted(parse_number(n).serial for n in numbers if n)
     assert serials == list(range(1, 1001))
-    # both processes really interleaved: each owns serials from both halves of the range
-    actors_by_serial = {
-        e.after["number"]: e.seq for e in reg.audit_entries(entity="certificate") if e.action == "issue"
+    # both processes really contended: in serial order the owner changes many times (one run
+    # after the other would change it once), and each owns serials from both halves of the range
+    owner = {
+        parse_number(e.after["number"]).serial: e.actor
+        for e in reg.audit_entries(entity="certificate")
+        if e.action == "issue"
     }
-    assert len(actors_by_serial) == 1000
+    assert len(owner) == 1000 and set(owner.values()) == {"worker-0", "worker-1"}
+    in_order = [owner[k] for k in sorted(owner)]
+    switches = sum(a != b for a, b in itertools.pairwise(in_order))
+    assert switches > 10, switches
+    for actor in ("worker-0", "worker-1"):
+        mine = [k for k, a in owner.items() if a == actor]
+        assert min(mine) <= 500 < max(mine), (actor, min(mine), max(mine))
     assert reg.verify_audit_chain() is None

@@ -299,3 +299,67 @@ def test_trailing_bytes_after_the_last_revision_are_not_valid(demo_home: DemoHom
         except UnreadablePdf:
             continue
         assert status.bottom_line is BottomLine.INVALID
+
+
+# -- a document timestamp's widget: only our blank one is validation data -----------------------
+
+
+def _timestamp_with_widget(demo_home: DemoHome, good: bytes, variant: str) -> bytes:
+    """A document timestamp appended as sign.seal adds one — an invisible widget whose ``/AP /N`` is
+    an empty form XObject — or with that widget made to draw, show or do something."""
+    from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.timestamps import DummyTimeStamper
+
+    pki = demo_home.home / "pki"
+    tsa = DummyTimeStamper(
+        tsa_cert=load_cert_from_pemder(str(pki / "certs" / "tsa.pem")),
+        tsa_key=load_private_key_from_pemder(str(pki / "keys" / "tsa.pem"), None),
+    )
+    w = IncrementalPdfFileWriter(io.BytesIO(good))
+    visible = variant == "visible"
+    fields.append_signature_field(
+        w, fields.SigFieldSpec("Timestamp-x", on_page=0, box=(60, 560, 420, 640) if visible else None)
+    )
+    content = b"1 0 0 rg 0 0 400 400 re f" if variant == "paints" else b""
+    n = generic.StreamObject(
+        {
+            generic.pdf_name("/Type"): generic.pdf_name("/XObject"),
+            generic.pdf_name("/Subtype"): generic.pdf_name("/Form"),
+            generic.pdf_name("/BBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 400, 400)]),
+        },
+        stream_data=content,
+    )
+    if variant == "resources":
+        n[generic.pdf_name("/Resources")] = generic.DictionaryObject(
+            {generic.pdf_name("/ProcSet"): generic.ArrayObject([generic.pdf_name("/PDF")])}
+        )
+    for ref in w.root["/AcroForm"]["/Fields"]:
+        widget = ref.get_object()
+        if widget.get("/T") == "Timestamp-x":
+            widget[generic.pdf_name("/AP")] = generic.DictionaryObject({generic.pdf_name("/N"): w.add_object(n)})
+            if variant == "action":
+                widget[generic.pdf_name("/A")] = generic.DictionaryObject(
+                    {
+                        generic.pdf_name("/S"): generic.pdf_name("/JavaScript"),
+                        generic.pdf_name("/JS"): generic.TextStringObject("app.alert('x')"),
+                    }
+                )
+            w.update_container(widget)
+    out = signers.PdfTimeStamper(tsa, field_name="Timestamp-x").timestamp_pdf(w, "sha256")
+    return bytes(out.getvalue())
+
+
+def test_our_blank_timestamp_widget_is_validation_data(demo_home: DemoHome) -> None:
+    status = validate_pdf(_timestamp_with_widget(demo_home, _first(demo_home), "blank"), _trust(demo_home))
+    assert _check(status, "modifications")[0].outcome is Outcome.PASS, status.as_dict()
+
+
+@pytest.mark.parametrize("variant", ["paints", "visible", "action", "resources"])
+def test_a_timestamp_widget_that_can_show_or_do_something_is_a_change(demo_home: DemoHome, variant: str) -> None:
+    status = validate_pdf(_timestamp_with_widget(demo_home, _first(demo_home), variant), _trust(demo_home))
+    (mods,) = _check(status, "modifications")
+    assert mods.outcome is Outcome.FAIL, (variant, mods)
+    assert status.bottom_line is BottomLine.INVALID

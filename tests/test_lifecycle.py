@@ -111,7 +111,9 @@ def test_revocation_is_logical_and_needs_confirmation(reg: Registry, tmp_path: P
         number, reason="以虚假材料取得", on=ON, benefits_cancelled=True, commitment_sha256="ab" * 32, actor="t"
     )
     assert reg.certificate(number).status.value == "revoked"
-    assert reg.status_event(reg.certificate(number).id) == ("2026-03-10", "以虚假材料取得")
+    assert reg.status_event(reg.certificate(number).id) == ("2026-03-10", "")  # the reason is internal
+    reg.suspend(other, reason="内部线索", public_reason="数据核查中", on=ON, actor="t")
+    assert reg.status_event(reg.certificate(other).id) == ("2026-03-10", "数据核查中")
     raw = sqlite3.connect(tmp_path / "registry.sqlite")
     for sql in (
         "DELETE FROM certificates",
@@ -204,6 +206,11 @@ def test_end_to_end_lifecycle(demo_home: DemoHome, tmp_path: Path, monkeypatch: 
     )
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["version"] == 2 and json.loads(r.stdout)["delivered"] == 1
+    # the clerk is told the old PDF was replaced, a new download code issued, which notice counts
+    said = json.loads(r.stdout)
+    assert said["old_pdf_replaced"] and said["download_code_renewed"] and not said["qr_code_renewed"]
+    notice = Path(said["notice"])
+    assert notice == home / "out" / "notices" / f"{a['number']}.txt" and "第 2 版" in notice.read_text("utf-8")
     rows = list(load_workbook(form).active.iter_rows(values_only=True))
     assert any(row[2] == a["number"] and row[5] == "姓名" and row[6] == "周琳芬" for row in rows)
     new_a = pdfs[0].read_bytes()
@@ -224,8 +231,14 @@ def test_end_to_end_lifecycle(demo_home: DemoHome, tmp_path: Path, monkeypatch: 
         == 0
     )
     old_c = pdfs[2].read_bytes()
-    r = run("reissue", c["number"], "--applied-on", "2026-11-23", "--on", "2026-11-24", "--damaged-returned", "--json")
-    assert r.exit_code == 0 and json.loads(r.stdout)["within_service_time"] is True
+    r = run("reissue", c["number"], "--applied-on", "2026-11-23", "--on", "2026-11-24", "--damaged-returned")
+    assert r.exit_code == 0, r.output
+    assert "旧 PDF 已被替换" in r.output and "the old PDF was replaced" in r.output
+    assert "新的下载码" in r.output and "new download code" in r.output
+    assert f"notices/{c['number']}.txt" in r.output and "二维码" in r.output and "new QR code" in r.output
+    assert "✓" in r.output  # within the service time
+    new_c = read_record(pdfs[2].read_bytes())
+    assert new_c and new_c["version"] == 2 and new_c["qr_url"] != c["qr_url"]  # a new token on the new paper
     r = run("proof", c["number"], "--applied-on", "2026-11-23", "--on", "2026-11-24", "--json")
     assert r.exit_code == 0, r.output
     proof = Path(json.loads(r.stdout)["pdf"])
@@ -238,6 +251,15 @@ def test_end_to_end_lifecycle(demo_home: DemoHome, tmp_path: Path, monkeypatch: 
         assert _check(client, pdfs[1].read_bytes())["bottom_line"] == "revoked"
         replaced = _check(client, old_c)
         assert replaced["bottom_line"] == "replaced" and "2026-11-24" in json.dumps(replaced, ensure_ascii=False)
+        assert replaced["replaced"] == {"on": "2026-11-24", "how": "reissue"}
+        assert _check(client, old_a)["replaced"]["how"] == "correct"
+        # the old paper's QR code says replaced (补发) on the date; the new paper's says valid
+        old_page = client.get("/" + c["qr_url"].split("/", 3)[3]).text
+        assert "verdict-replaced" in old_page and "2026-11-24" in old_page and "补发" in old_page
+        new_page = client.get("/" + new_c["qr_url"].split("/", 3)[3]).text
+        assert "verdict-valid" in new_page and 'class="photo"' in new_page
+        upload = client.post("/check", files={"file": ("c.pdf", old_c, "application/pdf")}).text
+        assert "2026-11-24" in upload and "补发" in upload
         assert _check(client, pdfs[2].read_bytes())["bottom_line"] == "valid"
         body = _check(client, proof.read_bytes())
         assert (

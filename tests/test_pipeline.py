@@ -199,7 +199,7 @@ def test_sign_existing_pdfs(home: Settings, tmp_path: Path) -> None:
     import json
 
     d = json.loads(res.stdout)
-    assert res.exit_code == 11 and d["counts"] == {"signed": 5, "skipped": 0, "failed": 1}
+    assert res.exit_code == 11 and d["counts"] == {"signed": 5, "done": 0, "skipped": 0, "failed": 1}
     assert {Path(f["source"]).name for f in d["files"] if f["outcome"] == "failed"} == {"broken.pdf"}
     for i in range(5):  # inputs untouched, outputs sealed
         assert not validate_pdf((src / f"doc{i}.pdf").read_bytes(), Trust(roots=home.trust_roots)).signatures

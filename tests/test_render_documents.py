@@ -338,7 +338,9 @@ def test_style1_type_sizes_follow_the_reference_style(rendered: dict[str, Render
     assert sizes_of(pdf, f"No.{CERT_ID:08d}") == {12.0}
 
 
-def test_guangdong_field_rows_are_16pt(rendered: dict[str, RenderedPdf]) -> None:
+def test_guangdong_field_rows_16pt_labels_12pt_values(rendered: dict[str, RenderedPdf]) -> None:
+    """附件2 基本信息: labels 16 pt; 第十一条 2(1): filled values 小四号 (12 pt) 仿宋 (faces: test_render_faces)."""
     pdf, rec = rendered["guangdong"].pdf, CASES["guangdong"].record
     for value in (rec.name, rec.id_number, rec.occupation, rec.number or ""):
-        assert sizes_of(pdf, value) == {16.0}, value
+        assert sizes_of(pdf, value) == {12.0}, value
+    assert sizes_of(pdf, "证件号码：") == {16.0}

@@ -217,7 +217,7 @@ def test_long_holder_name_wraps_rather_than_running_off(long_rendered: dict[str,
     joined = "".join(c.text for c in chars)
     at = joined.index(squash(LONG_HOLDER))
     name_chars = chars[at : at + len(squash(LONG_HOLDER))]
-    assert len({round(c.origin[1]) for c in name_chars}) == 2  # 72 mm of value column at 14 pt: two lines
+    assert len({round(c.origin[1]) for c in name_chars}) == 2  # 70 mm of value column at 12 pt: two lines
     right = max(c.box[2] for c in name_chars)
     assert right <= 278 * MM  # the right panel's value column ends at 278 mm
 

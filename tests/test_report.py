@@ -209,17 +209,22 @@ def test_guangdong_calendar_days_and_due_soon_over_holiday(reg: Registry) -> Non
 
 
 def test_uncovered_year_fails_clearly_unless_not_needed(reg: Registry) -> None:
+    """A year after the package's last is provisional (tests/test_calendar_provisional.py); one
+    before its first has no rules to count on and fails with exit 8."""
     from registry.errors import CalendarNotCovered
 
-    last = CAL.covered[1]
-    _issue_on(reg, BJ, date(last, 12, 1), 1, seed=41)  # 30 working days reach the next year
+    first, last = CAL.covered
+    assert CAL.is_provisional(last + 1) and not CAL.is_provisional(last) and not CAL.is_provisional(first - 1)
     with pytest.raises(CalendarNotCovered) as e:
-        report_status(reg, as_of=date(last, 12, 10), calendar=CAL, institution_code=BJ)
-    assert e.value.year == last + 1 and e.value.exit_code == 8
+        CAL.add_workdays(date(first - 1, 12, 1), 30)
+    assert e.value.year == first - 1 and e.value.exit_code == 8
+    _issue_on(reg, BJ, date(last, 12, 1), 1, seed=41)  # 30 working days reach the next year
+    st = _inst(report_status(reg, as_of=date(last, 12, 10), calendar=CAL, institution_code=BJ), BJ)
+    assert st.due[0].report_by is not None and st.due[0].report_by.year == last + 1 and st.due[0].provisional
     extra = WorkdayCalendar({last + 1: (frozenset({date(last + 1, 1, 1)}), frozenset())})
     st = _inst(report_status(reg, as_of=date(last, 12, 10), calendar=extra, institution_code=BJ), BJ)
-    assert st.due[0].report_by is not None and st.due[0].report_by.year == last + 1
-    # past the cut-off the deadline is not needed: no calendar for that year, no failure
+    assert st.due[0].report_by is not None and not st.due[0].provisional and st.provisional_years == ()
+    # past the cut-off the deadline is not needed
     assert len(_inst(report_status(reg, as_of=date(last + 1, 6, 1), calendar=CAL), BJ).past_cutoff) == 1
 
 

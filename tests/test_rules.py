@@ -66,10 +66,11 @@ def test_holidays_and_swapped_weekends() -> None:
 
 def test_uncovered_year_fails_clearly_unless_a_file_adds_it(tmp_path: Path) -> None:
     cal = WorkdayCalendar()
-    last = cal.covered[1]
-    with pytest.raises(CalendarNotCovered) as e:
-        cal.is_workday(date(last + 1, 3, 1))
-    assert str(last + 1) in e.value.zh and str(last + 1) in e.value.en
+    first, last = cal.covered
+    with pytest.raises(CalendarNotCovered) as e:  # before the package: no rules to count on
+        cal.is_workday(date(first - 1, 3, 1))
+    assert str(first - 1) in e.value.zh and str(first - 1) in e.value.en
+    assert cal.is_provisional(last + 1)  # after it: provisional (tests/test_calendar_provisional.py)
     f = tmp_path / "h.toml"
     f.write_text(
         f'[{last + 1}]\nholidays = ["{last + 1}-01-01", "{last + 1}-02-05..{last + 1}-02-11"]\n'
@@ -77,7 +78,7 @@ def test_uncovered_year_fails_clearly_unless_a_file_adds_it(tmp_path: Path) -> N
     )
     extra = WorkdayCalendar.with_file(f)
     assert not extra.is_workday(date(last + 1, 2, 8)) and not extra.is_workday(date(last + 1, 1, 1))
-    assert extra.covers(last + 1) and extra.covered[1] == last + 1
+    assert extra.covers(last + 1) and extra.covered[1] == last + 1 and not extra.is_provisional(last + 1)
     f.write_text('[2030]\nholidays = ["2031-01-01"]\n')
     with pytest.raises(SkillcertError):
         WorkdayCalendar.with_file(f)
@@ -96,5 +97,7 @@ def test_deadlines_by_variant() -> None:
         and bj.status(date(2025, 3, 1), date(2024, 10, 1)) == "reported"
     )
     late = deadlines_for(date(cal.covered[1], 12, 20), Variant.NATIONAL, cal)
-    assert late.report_by is None and late.calendar_gap == cal.covered[1] + 1
+    assert late.report_by is not None and late.report_by.year == cal.covered[1] + 1
+    assert late.provisional and late.provisional_years == (cal.covered[1] + 1,) and late.calendar_gap is None
+    assert not bj.provisional and not gd.provisional
     assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)

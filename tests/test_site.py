@@ -146,8 +146,8 @@ def _tampered(demo_home: DemoHome) -> dict[str, bytes]:
 def _resealed(demo_home: DemoHome, signer_label: str) -> bytes:
     """A Beijing certificate rendered again and sealed with another filed institution's key."""
     from render import Renderer
-    from sign import PadesLevel, Pkcs12Identity, PkiServer, SealBoxSpec, Sealer, SealOptions, load_signer
-    from skillcert.seals import setup_demo_pki
+    from sign import PadesLevel, Pkcs12Identity, PkiServer, Sealer, SealOptions, load_signer
+    from skillcert.seals import boxes_of, setup_demo_pki
 
     with Registry.open(demo_home.settings.registry_path) as reg:
         rec = read_record(demo_home.pdfs[0].read_bytes())
@@ -164,7 +164,7 @@ def _resealed(demo_home: DemoHome, signer_label: str) -> bytes:
     )
     with PkiServer(pki):
         return Sealer({"institution": signer}, opts).seal(
-            pdf.pdf, [SealBoxSpec(b.kind, b.page, b.rect_pt) for b in pdf.seal_boxes]
+            pdf.pdf, boxes_of(pdf)
         )
 
 
@@ -192,13 +192,13 @@ def test_revoked_and_expired_signers_never_valid(demo_home: DemoHome, tmp_path: 
         PadesLevel,
         Pkcs12Identity,
         PkiServer,
-        SealBoxSpec,
         Sealer,
         SealOptions,
         SealSubject,
         load_signer,
         make_demo_pki,
     )
+    from skillcert.seals import boxes_of
 
     now = datetime.now(UTC)
     pki = make_demo_pki(
@@ -217,7 +217,7 @@ def test_revoked_and_expired_signers_never_valid(demo_home: DemoHome, tmp_path: 
         inst, photo = reg.institution(c.institution_code), reg.photo(c.photo_sha256)
     with Renderer(demo_home.settings.render_settings()) as r:
         pdf = r.render(c, inst, photo=photo)
-    boxes = [SealBoxSpec(b.kind, b.page, b.rect_pt) for b in pdf.seal_boxes]
+    boxes = boxes_of(pdf)
     settings = _settings(demo_home.home, trust_roots=(demo_home.home / "pki" / "certs" / "root.pem", pki.root_cert))
     with PkiServer(pki), TestClient(create_app(settings)) as client:
         for label in ("revoked", "expired"):

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from search_index import PairKind, Snapshot
+from search_index import CertificateView, PairKind, Snapshot
 from search_index.downloads import decrypt_pdf
 from search_index.privacy import norm
 from sign import Trust
@@ -21,6 +21,7 @@ from sign import Trust
 from ._worker import CheckFailed, CheckPool
 from .check import CheckReport, filed_fingerprints, judge, read_embedded, seal_status
 from .ratelimit import Buckets
+from .sealed_document import DocumentReport, document_check, filed_signers, signer_fingerprints
 from .settings import SiteSettings
 
 __all__ = [
@@ -169,7 +170,7 @@ class Site:
             raise Unreadable("上传的文件是空的", "the uploaded file is empty", 400)
         return data
 
-    async def check(self, data: bytes) -> CheckReport:
+    async def check(self, data: bytes) -> CheckReport | DocumentReport:
         """The record and the seals checked in a worker process (bounded in time and memory),
         the snapshot look-ups here."""
         try:
@@ -180,6 +181,10 @@ class Site:
         try:
             with self.snapshot.pinned() as snap:  # one generation for the keys and the verdict
                 record = await self.pool.run(read_embedded, data)
+                if record is None:  # no certificate record: the verdict on a document an institution sealed
+                    fps = await self.pool.run(signer_fingerprints, data)
+                    filed = filed_signers(snap, fps)
+                    return await self.pool.run(document_check, data, self.settings.trust_roots, filed)
                 trust = Trust(roots=self.settings.trust_roots, filed_fingerprints=filed_fingerprints(snap, record))
                 seal = await self.pool.run(seal_status, data, trust)
                 return judge(data, record, seal, snap)
@@ -227,14 +232,15 @@ def _failed(e: CheckFailed, seconds: float) -> Unreadable:
     )
 
 
-def lookup_two(site: Site, fields: dict[str, str]) -> Any:
-    """The first pair the fields make (number+ID, number+name, name+ID); two of three, never one."""
+def lookup_two(site: Site, fields: dict[str, str]) -> list[CertificateView]:
+    """What the first pair the fields make (number+ID, number+name, name+ID) names: two of three,
+    never one. A name + ID number gives every certificate of the person, newest first."""
     n, name, idn = fields.get("number", ""), fields.get("name", ""), fields.get("id_number", "")
     if n and idn:
-        return site.snapshot.lookup_by_pair(PairKind.NUMBER_ID, n, idn)
+        return site.snapshot.lookup_all_by_pair(PairKind.NUMBER_ID, n, idn)
     if n and name:
-        return site.snapshot.lookup_by_pair(PairKind.NUMBER_NAME, n, name)
-    return site.snapshot.lookup_by_pair(PairKind.NAME_ID, name, idn)
+        return site.snapshot.lookup_all_by_pair(PairKind.NUMBER_NAME, n, name)
+    return site.snapshot.lookup_all_by_pair(PairKind.NAME_ID, name, idn)
 
 
 async def download_attempt(site: Site, client: str, fields: dict[str, str]) -> tuple[str, bytes | None, int]:

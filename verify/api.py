@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from ._site import Site, Unreadable, UploadTooLarge, download_attempt, lookup_two, pdf_response
 from .check import VERDICT_TEXT, Verdict
-from .openapi import openapi_document
+from .openapi import PUBLIC_RECORD_FIELDS, openapi_document
 
 __all__ = ["problem", "routes"]
 
@@ -29,12 +29,18 @@ def _limited(retry: int) -> JSONResponse:
     )
 
 
+def public_record(doc: dict[str, Any]) -> dict[str, Any]:
+    """The masked record as the API documents it (``MaskedRecord``), and nothing more: what the
+    snapshot stores may grow without anything new reaching the public."""
+    return {k: doc[k] for k in PUBLIC_RECORD_FIELDS if k in doc}
+
+
 def _certificate(view: Any) -> dict[str, Any]:
     if view is None:
         return {"found": False, "status": None, "record": None}
     status = view.doc["status"]
     zh, en = VERDICT_TEXT.get(Verdict(status), ("", "")) if status in Verdict._value2member_map_ else ("", "")
-    return {"found": True, "status": status, "status_zh": zh, "status_en": en, "record": view.doc}
+    return {"found": True, "status": status, "status_zh": zh, "status_en": en, "record": public_record(view.doc)}
 
 
 def _json(data: Any, status: int = 200) -> JSONResponse:
@@ -95,7 +101,9 @@ def routes(site: Site) -> list[Route]:
         retry = site.limits.lookup.take(site.client(request))
         if retry:
             return _limited(retry)
-        return _json(_certificate(lookup_two(site, fields)))
+        views = lookup_two(site, fields)
+        # "record" is the newest certificate (as before); "certificates" lists all a name + ID names
+        return _json({**_certificate(views[0] if views else None), "certificates": [_certificate(v) for v in views]})
 
     async def check(request: Request) -> Response:
         retry = site.limits.upload.take(site.client(request))

@@ -9,8 +9,10 @@ a template; the site never opens the registry, only a published snapshot.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -39,6 +41,8 @@ from ._site import (
 )
 from .check import VERDICT_TEXT, Verdict
 from .i18n import translator
+from .present import beijing_iso, beijing_time, check_groups, seal_lines
+from .sealed_document import DocumentReport
 from .settings import SiteSettings
 
 __all__ = ["create_app"]
@@ -69,6 +73,7 @@ class Pages:
         env = Environment(
             loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "svg"]), auto_reload=False
         )
+        env.filters["bj"] = beijing_time  # an ISO time (UTC) in Beijing time, for people
         self.templates = Jinja2Templates(env=env)
         # what every page of one language shares, made once
         self._lang_ctx = {
@@ -87,6 +92,7 @@ class Pages:
             **self._lang_ctx[lang],
             "switch_url": _switch_url(request, "en" if lang == "zh" else "zh"),
             "manifest": self.site.snapshot.manifest,
+            "operator": self.site.settings.operator,
             **context,
         }
         resp = self.templates.TemplateResponse(request, name, ctx, status_code=status)
@@ -117,7 +123,15 @@ class Pages:
         token = request.query_params.get("t", "")
         view = self.site.snapshot.lookup_by_qr(number, token)
         inst = self.site.snapshot.institution(view.doc["institution_code"]) if view else None
-        return self.render(request, "landing.html", view=view.doc if view else None, inst=inst)
+        photo = self.site.snapshot.photo_by_qr(number, token) if view and view.status == "valid" else None
+        return self.render(
+            request,
+            "landing.html",
+            view=view.doc if view else None,
+            inst=inst,
+            photo=base64.b64encode(photo).decode("ascii") if photo else None,
+            **_checked(),
+        )
 
     async def query(self, request: Request) -> Response:
         if request.method == "GET" and not request.query_params.get("number") and not request.query_params.get("name"):
@@ -130,9 +144,8 @@ class Pages:
         retry = self.site.limits.lookup.take(self.site.client(request))
         if retry:
             return self.limited(request, retry)
-        view = lookup_two(self.site, fields)
-        inst = self.site.snapshot.institution(view.doc["institution_code"]) if view else None
-        return self.render(request, "query.html", form=fields, asked=True, view=view.doc if view else None, inst=inst)
+        views = lookup_two(self.site, fields)
+        return self.render(request, "query.html", form=fields, asked=True, views=[v.doc for v in views], **_checked())
 
     async def check_form(self, request: Request) -> Response:
         return self.render(request, "check.html", report=None)
@@ -149,8 +162,18 @@ class Pages:
         except Unreadable as e:
             reason = e.en if _lang(request) == "en" else e.zh
             return self.render(request, "check.html", e.status, report=None, problem=reason)
+        if isinstance(report, DocumentReport):  # a sealed document, not a certificate: its own verdict
+            return self.render(request, "check.html", report=None, document=report, **_checked())
         inst = self.site.snapshot.institution(report.institution_code) if report.institution_code else None
-        return self.render(request, "check.html", report=report, inst=inst)
+        return self.render(
+            request,
+            "check.html",
+            report=report,
+            inst=inst,
+            groups=check_groups(report),
+            seals=seal_lines(report),
+            **_checked(),
+        )
 
     async def download(self, request: Request) -> Response:
         if request.method == "GET":
@@ -179,6 +202,12 @@ class Pages:
         if inst is None:
             return self.error(request, 404, "inst_not_found")
         return self.render(request, "institution.html", inst=inst)
+
+
+def _checked() -> dict[str, Any]:
+    """When the result was made, for the page and its print: Beijing time and machine-readable."""
+    now = datetime.now(UTC)
+    return {"checked_at": beijing_time(now), "checked_iso": beijing_iso(now)}
 
 
 async def healthz(request: Request) -> Response:

@@ -30,11 +30,13 @@ from sign import BottomLine, Check, Outcome, SealStatus, Trust, UnreadablePdf, v
 __all__ = [
     "VERDICT_TEXT",
     "CheckReport",
+    "Replaced",
     "Verdict",
     "check_pdf",
     "filed_fingerprints",
     "judge",
     "read_embedded",
+    "replaced_by",
     "seal_status",
 ]
 
@@ -66,6 +68,7 @@ class CheckReport:
     record: dict[str, Any] | None = None  # the masked record from the snapshot, when found
     institution_code: str | None = None
     notes: tuple[tuple[str, str], ...] = field(default=())
+    replaced: Replaced | None = None  # what superseded this file's version, when it is an old one
 
     def as_dict(self) -> dict[str, Any]:
         zh, en = VERDICT_TEXT[self.bottom_line]
@@ -77,7 +80,33 @@ class CheckReport:
             "record": self.record,
             "institution_code": self.institution_code,
             "signatures": self.seal.as_dict()["signatures"] if self.seal else [],
+            "replaced": {"on": self.replaced.on, "how": self.replaced.how} if self.replaced else None,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """A newer version superseded the file's: on which date, by a ``reissue`` (补发) or a ``correct``ion."""
+
+    on: str
+    how: str
+
+    @property
+    def zh_how(self) -> str:
+        return "补发" if self.how == "reissue" else "更正"
+
+    @property
+    def en_how(self) -> str:
+        return "a reissue (补发)" if self.how == "reissue" else "a correction (更正)"
+
+
+def replaced_by(doc: dict[str, Any], version: int) -> Replaced | None:
+    """What ended ``version`` of the certificate, from the masked record's ``versions``."""
+    for v in doc.get("versions") or []:
+        if int(v.get("version", 0)) == version + 1:
+            return Replaced(str(v.get("on") or ""), str(v.get("how") or ""))
+    when = doc.get("replaced_on")  # a snapshot from before the record listed its versions
+    return Replaced(str(when), "") if when else None
 
 
 _MAX_SCAN = 1024
@@ -296,19 +325,20 @@ def judge(data: bytes, record: EmbeddedRecord | None, seal: SealStatus, snapshot
             _c("status", Outcome.FAIL, f"证书自 {since} 暂停查询", f"the certificate is suspended since {since}")
         )
     elif older:
-        when = doc.get("replaced_on")
-        checks.append(
-            _c(
-                "status",
-                Outcome.FAIL,
-                f"此文件{f'已于 {when} ' if when else '已'}被新版本取代（补发或更正）",
-                f"this file was replaced by a newer version{f' on {when}' if when else ''}",
-            )
-        )
+        rep = replaced_by(doc, record.version)
+        if rep is not None and rep.how:
+            zh = f"此文件已于 {rep.on} 因{rep.zh_how}被新版本取代"
+            en = f"this file was replaced on {rep.on} by {rep.en_how}"
+        else:
+            when = rep.on if rep else ""
+            zh = f"此文件{f'已于 {when} ' if when else '已'}被新版本取代（补发或更正）"
+            en = f"this file was replaced by a newer version{f' on {when}' if when else ''}"
+        checks.append(_c("status", Outcome.FAIL, zh, en))
     else:
         checks.append(_c("status", Outcome.PASS, "证书有效", "the certificate is valid"))
     bottom = _bottom(seal, checks, status, older)
-    return CheckReport(bottom, tuple(checks), seal, record=doc, institution_code=code)
+    rep = replaced_by(doc, record.version) if older else None
+    return CheckReport(bottom, tuple(checks), seal, record=doc, institution_code=code, replaced=rep)
 
 
 def _seal_count(record: EmbeddedRecord, seal: SealStatus) -> Check:

@@ -183,6 +183,69 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This site reads only a published index snapshot, never the certificate register, and logs no personal data.",
     ),
     "back": ("返回", "Back"),
+    # the upload check in groups (verify.present)
+    "group_unchanged_pass": ("文件未被改动", "The document is unchanged"),
+    "group_unchanged_fail": ("文件已被改动，或内容与登记不符", "The document was changed or does not match the register"),
+    "group_unchanged_unknown": ("无法确认文件是否被改动", "Cannot confirm the document is unchanged"),
+    "group_unchanged_not_applicable": ("未检查文件是否被改动", "Not checked whether the document was changed"),
+    "group_sealed_pass": ("由备案机构的印章密钥签章", "Sealed with a filed institution's key"),
+    "group_sealed_fail": ("不是备案机构的有效印章", "Not validly sealed by a filed institution"),
+    "group_sealed_unknown": ("无法确认印章", "Cannot confirm the seals"),
+    "group_sealed_not_applicable": ("未检查印章", "Seals not checked"),
+    "group_current_pass": ("登记簿显示证书有效", "The register says it is current"),
+    "group_current_fail": ("登记簿显示证书不是现行有效的", "The register says it is not current"),
+    "group_current_unknown": ("无法在登记簿中确认", "Cannot confirm it in the register"),
+    "group_current_not_applicable": ("未查询登记簿", "The register was not consulted"),
+    "group_help_unchanged": (
+        "签章后内容没有任何改动，证书数据与登记一致。",
+        "Nothing was changed after sealing, and the certificate's data matches the register.",
+    ),
+    "group_help_sealed": (
+        "印章证书可追溯到信任的根证书、未被吊销，且是该机构备案的印章密钥；职业和等级在备案范围内。",
+        "The seal certificate chains to a trusted root, was not revoked, and is a seal key the institution "
+        "filed; the occupation and level are within its filed scope.",
+    ),
+    "group_help_current": (
+        "证书在登记簿中，未被撤销、暂停或取代。",
+        "The certificate is in the register and was not revoked, suspended or replaced.",
+    ),
+    "banner_failed": ("未通过：{groups}", "Failed: {groups}"),
+    "banner_unknown": ("无法确认：{groups}", "Not confirmed: {groups}"),
+    "list_sep": ("；", "; "),
+    "colon": ("：", ": "),
+    "seals_panel": ("电子印章", "Seals"),
+    "sig_pass": ("印章有效", "valid seal"),
+    "sig_fail": ("印章无效", "invalid seal"),
+    "sig_unknown": ("无法确认", "not confirmed"),
+    "sig_at_timestamp": ("时间戳", "timestamp"),
+    "sig_at_claimed": ("签章人自报时间", "time claimed by the signer"),
+    "details": ("技术细节：各项检查（供技术人员核对）", "Technical details: every check (for technical staff)"),
+    "beijing_time": ("北京时间", "Beijing time"),
+    "checked_at": ("查验时间", "Checked at"),
+    "print_hint": (
+        "如需留存，请使用浏览器的“打印”功能打印本页或另存为 PDF。",
+        "To keep this result, print the page or save it as PDF with your browser's Print command.",
+    ),
+    "operator": ("本站运营单位", "Site operator"),
+    "operator_contact": ("联系方式", "Contact"),
+    "operator_address": ("地址", "Address"),
+    "photo_alt": ("持证人照片（来自登记）", "The holder's photo (from the register)"),
+    "photo_help": (
+        "照片只在扫描纸质证书二维码时显示，请与持证人本人核对。",
+        "The photo is shown only to those who scan the paper's QR code: compare it with the holder.",
+    ),
+    "landing_replaced": (
+        "此二维码所在的纸质证书已于 {on} 补发（换发新证），旧证书不再有效。请向持证人索取现行证书并扫描其上的二维码。",
+        "The paper certificate with this QR code was replaced on {on}: it was reissued (补发) and the old paper "
+        "no longer counts — ask for the current certificate and scan its QR code.",
+    ),
+    "check_replaced_how": (
+        "此文件是旧版本：证书已于 {on} {how}，请以新版本为准。",
+        "This file is an old version: the certificate was replaced on {on} by {how}; the newer version counts.",
+    ),
+    "how_reissue": ("补发", "a reissue (补发)"),
+    "how_correct": ("更正", "a correction (更正)"),
+    "query_count": ("找到 {n} 张证书", "{n} certificates found"),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["openapi_document"]
+__all__ = ["PUBLIC_RECORD_FIELDS", "openapi_document"]
 
 _S = {"type": "string"}
 _NS = {"type": "string", "nullable": True}
@@ -43,14 +43,30 @@ _RECORD = {
         "institution_zh": _S,
         "institution_en": _S,
         "style": _S,
-        "status": {"type": "string", "enum": ["valid", "revoked", "suspended"]},
+        # replaced: what an old paper's QR token gives after a reissue (补发), with replaced_on/replaced_how
+        "status": {"type": "string", "enum": ["valid", "revoked", "suspended", "replaced"]},
         "status_date": _NS,
         "status_reason": _NS,
         "version": {"type": "integer"},
         "pdf_sha256": {"type": "array", "items": _S},
         "signer_fingerprints": {"type": "array", "items": _S},
+        "replaced_on": _NS,
+        "replaced_how": _S,
+        "versions": {  # what created each later version: a correction (更正) or a reissue (补发), and when
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "version": {"type": "integer"},
+                    "how": {"type": "string", "enum": ["correct", "reissue"]},
+                    "on": _S,
+                },
+            },
+        },
     },
 }
+# what the API may say of a certificate: verify.api projects every record onto these keys
+PUBLIC_RECORD_FIELDS: tuple[str, ...] = tuple(_RECORD["properties"])
 _CERT_RESULT = {
     "type": "object",
     "required": ["found", "status", "record"],
@@ -60,19 +76,45 @@ _CERT_RESULT = {
         "status_zh": _S,
         "status_en": _S,
         "record": {"allOf": [{"$ref": "#/components/schemas/MaskedRecord"}], "nullable": True},
+        "certificates": {  # /query only: every certificate the pair names (a name + ID: all of a person's)
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "found": {"type": "boolean"},
+                    "status": _NS,
+                    "status_zh": _S,
+                    "status_en": _S,
+                    "record": {"$ref": "#/components/schemas/MaskedRecord"},
+                },
+            },
+        },
     },
 }
 _CHECK_RESULT = {
     "type": "object",
     "required": ["bottom_line", "checks", "zh", "en"],
     "properties": {
-        "bottom_line": {"type": "string", "enum": ["valid", "invalid", "revoked", "replaced", "suspended", "unknown"]},
+        # "sealed": a document an institution sealed with its filed key, not a register certificate
+        "bottom_line": {
+            "type": "string",
+            "enum": ["valid", "invalid", "revoked", "replaced", "suspended", "unknown", "sealed"],
+        },
+        "kind": {"type": "string", "enum": ["sealed_document"]},  # present for a file without a certificate record
+        "institution_name": _NS,
+        "sealed_at": _NS,
+        "other_signers": {"type": "array", "items": _S},
         "zh": _S,
         "en": _S,
         "checks": {"type": "array", "items": {"$ref": "#/components/schemas/Check"}},
         "record": {"allOf": [{"$ref": "#/components/schemas/MaskedRecord"}], "nullable": True},
         "institution_code": _NS,
         "signatures": {"type": "array", "items": {"type": "object"}},
+        "replaced": {  # an old version's file: when and how (reissue 补发 / correct 更正) it was superseded
+            "type": "object",
+            "nullable": True,
+            "properties": {"on": _S, "how": {"type": "string", "enum": ["reissue", "correct", ""]}},
+        },
     },
 }
 _INSTITUTION = {

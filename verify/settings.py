@@ -1,4 +1,5 @@
-"""What a verification site needs: where its snapshot is, the index secret, trust roots, limits."""
+"""What a verification site needs: where its snapshot is, the index secret, trust roots, limits,
+and who runs it (the operator every page names)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from registry.errors import SkillcertError
 
-__all__ = ["RateLimit", "SiteSettings"]
+__all__ = ["Operator", "RateLimit", "SiteSettings"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -16,6 +17,19 @@ class RateLimit:
 
     per_minute: float
     burst: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Operator:
+    """Who runs the site and how to reach them (``[site] operator_*`` in settings.toml)."""
+
+    name_zh: str
+    name_en: str = ""
+    contact: str = ""  # telephone, e-mail: shown as written
+    address: str = ""
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" and self.name_en else self.name_zh
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,6 +51,7 @@ class SiteSettings:
     # the proxies whose X-Forwarded-For is believed (addresses or networks); the client is the
     # right-most address that is not one of them
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    operator: Operator | None = None  # shown in every page's footer and on printed results
 
     @classmethod
     def from_home(cls, home: Path, *, snapshot: Path | None = None, **options: object) -> SiteSettings:

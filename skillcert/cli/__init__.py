@@ -7,7 +7,9 @@ import click
 from .. import __version__
 from . import (
     audit,
+    backupcmd,
     blanks,
+    certificates,
     demo,
     idcheck,
     identitycmd,
@@ -24,6 +26,7 @@ from . import (
     report,
     serve,
     signcmd,
+    templatecmd,
     verifycmd,
 )
 
@@ -44,7 +47,9 @@ for _cmd in (
     institution.institution,
     number.number,
     idcheck.id_group,
+    templatecmd.template_cmd,
     importcmd.import_cmd,
+    certificates.certificates,
     report.report,
     rendercmd.render_cmd,
     pkicmd.pki,
@@ -57,6 +62,8 @@ for _cmd in (
     serve.serve_cmd,
     demo.demo,
     audit.audit,
+    backupcmd.backup_cmd,
+    backupcmd.restore_cmd,
     blanks.blanks,
     lifecycle.correct_cmd,
     lifecycle.revoke_cmd,

@@ -1,4 +1,10 @@
-"""The one place where errors become exit codes and messages (and JSON for ``--json``)."""
+"""The one place where errors become exit codes and messages (and JSON for ``--json``).
+
+Every exit of a command goes through :func:`errors_mapped` (an error: its class's
+:class:`~registry.errors.ExitCode`) or :func:`finish` (an outcome: valid, audit failed, ...);
+no other module calls ``sys.exit``. The numbers and their meanings are the one table
+:class:`~registry.errors.ExitCode`; :data:`EXIT_CODES` is that table as the README lists it.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +12,38 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from registry import Registry
-from registry.errors import SkillcertError
+from registry.errors import ExitCode, SkillcertError
 
 from ..settings import Settings
 
-__all__ = ["EXIT_CODES", "emit", "errors_mapped", "open_registry", "settings"]
+__all__ = [
+    "EXIT_CODES",
+    "INSTITUTION_HELP",
+    "JSON_HELP",
+    "OUT_HELP",
+    "STYLE_HELP",
+    "ExitCode",
+    "emit",
+    "errors_mapped",
+    "finish",
+    "next_step",
+    "open_registry",
+    "publish_next",
+    "settings",
+]
 
-EXIT_CODES = {
-    0: "成功 success",
-    1: "错误 error",
-    2: "用法错误 usage error",
-    3: "编号或证件号码无效 invalid number or ID",
-    4: "违反规则 rule violation",
-    5: "未找到 not found",
-    6: "登记库不可用 registry unavailable",
-    7: "导入被拒绝，未写入 import rejected, nothing written",
-    8: "工作日历未覆盖 calendar not covered",
-    10: "无法签章（issue：编号前即拒绝）sealing failed (issue: refused before numbering)",
-    11: "批量中部分未完成，重跑续完 some of a batch failed; rerun to resume",
-    12: "该机构已有签发在运行 another issue run holds the institution's lock",
-    14: "审计核验未通过 audit verification failed",
-}
+EXIT_CODES: dict[int, str] = {c.value: f"{c.zh} {c.en}" for c in ExitCode}
+
+
+JSON_HELP = "输出 JSON（供脚本读取）/ print JSON for scripts"
+INSTITUTION_HELP = "机构编码（13 位）/ institution code (13 characters)"
+OUT_HELP = "新 PDF 的目录（默认 $SKILLCERT_HOME/out）/ folder for the new PDF (default: $SKILLCERT_HOME/out)"
+STYLE_HELP = "证书样式（默认取机构备案的样式）/ certificate style (default: the institution's filed style)"
 
 
 def emit(data: Any, as_json: bool, text: str | None = None) -> None:
@@ -40,6 +52,17 @@ def emit(data: Any, as_json: bool, text: str | None = None) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     elif text is not None:
         click.echo(text)
+
+
+def next_step(command: str, zh: str, en: str) -> str:
+    """The line after a command's result that says what to do next (import → issue → publish)."""
+    return f"下一步 next: {command}    # {zh} / {en}"
+
+
+def publish_next(s: Settings, zh: str = "发布到查询网站", en: str = "publish to the verification site") -> str:
+    """The publish step: incremental once a snapshot exists (an incremental publish needs one)."""
+    current = s.home / "snapshots" / "current" / "manifest.json"
+    return next_step("skillcert publish" + (" --incremental" if current.exists() else ""), zh, en)
 
 
 @contextmanager
@@ -51,7 +74,12 @@ def errors_mapped(as_json: bool = False) -> Iterator[None]:
         if as_json:
             click.echo(json.dumps(e.as_dict(), ensure_ascii=False, indent=2))
         click.echo(e.diagnostics(), err=True)
-        sys.exit(e.exit_code)
+        finish(e.exit_code)
+
+
+def finish(code: ExitCode) -> NoReturn:
+    """End the command with ``code`` (the only ``sys.exit`` of the CLI)."""
+    sys.exit(int(code))
 
 
 def settings() -> Settings:

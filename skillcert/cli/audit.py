@@ -4,7 +4,6 @@ history was only appended between two signed checkpoints (RFC 6962 Merkle tree).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,7 @@ from registry.errors import SkillcertError
 from registry.merkle import Checkpoint, audit_leaf, verify_consistency, verify_inclusion
 from registry.published import PublishedManifest, public_key_from_pem
 
-from ._runtime import emit, errors_mapped, open_registry, settings
-
-AUDIT_FAILED = 14
+from ._runtime import JSON_HELP, ExitCode, emit, errors_mapped, finish, open_registry, settings
 
 
 @click.group("audit")
@@ -41,7 +38,7 @@ def audit() -> None:
     help="另一个发布者密钥文件（publish --to 生成的 publisher.key）"
     " / another publisher key file (the publisher.key a `publish --to` made)",
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def verify_cmd(manifest_path: Path | None, key_files: tuple[Path, ...], as_json: bool) -> None:
     """从登记库重新计算全部：哈希链、各检查点的 Merkle 根与签名、已发布清单的日志头、各表与日志重放一致、
     照片哈希、序列码计数器 / recompute everything: the chain, each checkpoint's root and signature, the head
@@ -67,7 +64,7 @@ def verify_cmd(manifest_path: Path | None, key_files: tuple[Path, ...], as_json:
         *(f"  - {zh}\n    {en}" for zh, en in report.problems),
     ]
     emit(report.as_dict(), as_json, "\n".join(lines))
-    sys.exit(0 if report.ok else AUDIT_FAILED)
+    finish(ExitCode.OK if report.ok else ExitCode.AUDIT_FAILED)
 
 
 def _default_manifest(home: Path) -> Path | None:
@@ -90,7 +87,7 @@ def _publisher_keys(home: Path, manifest_path: Path | None, extra: tuple[Path, .
 
 @audit.command("prove")
 @click.argument("number")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def prove_cmd(number: str, as_json: bool) -> None:
     """证书各条审计记录在最新签名检查点中的包含证明 / inclusion proofs of a certificate's entries
     in the latest signed checkpoint."""
@@ -134,7 +131,7 @@ def prove_cmd(number: str, as_json: bool) -> None:
             ]
         ),
     )
-    sys.exit(0 if good else AUDIT_FAILED)
+    finish(ExitCode.OK if good else ExitCode.AUDIT_FAILED)
 
 
 def _cp_dict(cp: StoredCheckpoint) -> dict[str, Any]:
@@ -168,7 +165,7 @@ def _load_checkpoint(reg: Any, ref: str) -> StoredCheckpoint:
 @audit.command("check-consistency")
 @click.argument("old")
 @click.argument("new")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def check_consistency_cmd(old: str, new: str, as_json: bool) -> None:
     """证明 OLD 检查点的日志是 NEW 的前缀（只追加、未改写）/ prove the log at OLD is a prefix of NEW.
 
@@ -199,4 +196,4 @@ def check_consistency_cmd(old: str, new: str, as_json: bool) -> None:
         + ("✓ 只追加 append-only" if ok else "✗ 不一致：历史被改写 NOT consistent: history was rewritten")
         + ("" if signed else "；检查点签名无效 / a checkpoint signature is not valid"),
     )
-    sys.exit(0 if good else AUDIT_FAILED)
+    finish(ExitCode.OK if good else ExitCode.AUDIT_FAILED)

@@ -12,7 +12,7 @@ from registry import Period, StockReport, export_blank_report, parse_period
 from registry.blanks import SHEET_STATES, BlankSheet, expand_serials, parse_serial
 from registry.errors import SkillcertError
 
-from ._runtime import emit, errors_mapped, open_registry, settings
+from ._runtime import INSTITUTION_HELP, JSON_HELP, emit, errors_mapped, open_registry, settings
 
 _DATE = click.DateTime(["%Y-%m-%d"])
 
@@ -40,7 +40,7 @@ def blanks() -> None:
 @click.option("--on", "on", type=_DATE, required=True, help="入库日期 / received on (YYYY-MM-DD)")
 @click.option("--source", required=True, help="来源（供货方、联盟）/ supplier or issuing body")
 @click.option("--note", default="", help="备注 / note")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def receive(code: str, first: str, last: str, on: datetime, source: str, note: str, as_json: bool) -> None:
     """空白证书入库 / put a delivery of blank sheets into stock."""
     s = settings()
@@ -61,7 +61,7 @@ def receive(code: str, first: str, last: str, on: datetime, source: str, note: s
 @click.argument("serial")
 @click.option("--reason", required=True, help="作废原因 / why (misprint, jam, damage)")
 @click.option("--on", "on", type=_DATE, help="作废日期（默认今天）/ date, default today")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def spoil(serial: str, reason: str, on: datetime | None, as_json: bool) -> None:
     """登记作废的空白证书 / record an unused sheet as spoiled."""
     s = settings()
@@ -77,7 +77,7 @@ def spoil(serial: str, reason: str, on: datetime | None, as_json: bool) -> None:
 @click.option("--reason", required=True, help="销毁原因 / why")
 @click.option("--witness", required=True, help="监销人 / who witnessed the destruction")
 @click.option("--on", "on", type=_DATE, help="销毁日期（默认今天）/ date, default today")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def destroy(serials: tuple[str, ...], reason: str, witness: str, on: datetime | None, as_json: bool) -> None:
     """销毁作废或多余的空白证书（可写 FIRST..LAST）/ destroy spoiled or surplus sheets (FIRST..LAST ranges too)."""
     s = settings()
@@ -145,9 +145,9 @@ def _runs(sheets: list[BlankSheet]) -> list[str]:
 
 
 @blanks.command("list")
-@click.option("--institution", "code", required=True)
+@click.option("--institution", "code", required=True, help=INSTITUTION_HELP)
 @click.option("--state", type=click.Choice(list(SHEET_STATES)), help="只列此状态 / only this state")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def list_(code: str, state: str | None, as_json: bool) -> None:
     """列出空白证书台账 / list the blank-sheet ledger of an institution."""
     s = settings()
@@ -193,9 +193,15 @@ def _text(r: StockReport) -> str:
 
 @blanks.command("report")
 @click.option("--institution", "code", help="机构编码（默认全部）/ institution code (default: all with blanks)")
-@click.option("--period", "period", required=True, callback=_period, help="2026H1 · 2026H2 · 2026Q3 · 2026 · D1..D2")
+@click.option(
+    "--period",
+    "period",
+    required=True,
+    callback=_period,
+    help="报告期：半年、季度、全年或日期区间 / period: 2026H1 · 2026H2 · 2026Q3 · 2026 · D1..D2",
+)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="写出 .xlsx 或 .csv / write XLSX or CSV")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def report(code: str | None, period: Period, out: Path | None, as_json: bool) -> None:
     """半年盘点：期初、入库、打印、作废、销毁、期末 / stock reconciliation for a period (第七条)."""
     s = settings()

@@ -8,7 +8,7 @@ import click
 from ..demo_job import run_demo
 from ..pipeline import default_workers
 from ..serving import serve
-from ._runtime import emit, errors_mapped, settings
+from ._runtime import JSON_HELP, emit, errors_mapped, settings
 
 
 @click.command()
@@ -18,7 +18,7 @@ from ._runtime import emit, errors_mapped, settings
 @click.option("--workers", type=int, help="并行进程数（默认每核一个）/ processes (default: one per core)")
 @click.option("--no-issue", is_flag=True, help="只建库和导入 / registry and import only")
 @click.option("--no-serve", is_flag=True, help="做完全部但不启动网站 / everything but serving the site")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def demo(out: Path | None, workers: int, no_issue: bool, no_serve: bool, as_json: bool) -> None:
     """演示：建库、备案、导入、演示 PKI、签发签章、发布快照并启动查验网站 / the demo: registry, filings,
     import, demo PKI, issue and seal, publish the snapshot, serve the verification site."""

@@ -7,7 +7,7 @@ import click
 from sign import Pkcs11Identity, Pkcs12Identity
 
 from ..seals import file_identity
-from ._runtime import emit, errors_mapped, open_registry, settings
+from ._runtime import INSTITUTION_HELP, JSON_HELP, emit, errors_mapped, open_registry, settings
 
 
 @click.group("identity")
@@ -17,18 +17,40 @@ def identity() -> None:
 
 @identity.command("add")
 @click.option("--name", required=True, help="身份名称 / a name for this identity")
-@click.option("--institution", "code", required=True)
+@click.option("--institution", "code", required=True, help=INSTITUTION_HELP)
 @click.option(
-    "--seal", "seal_kind", type=click.Choice(["institution", "issuing", "competition"]), default="institution"
+    "--seal",
+    "seal_kind",
+    type=click.Choice(["institution", "issuing", "competition"]),
+    default="institution",
+    help="此密钥签哪一枚已备案的印章 / which filed seal this key signs for",
 )
-@click.option("--p12", type=click.Path(path_type=Path, dir_okay=False), help="PKCS#12 文件；密码取自 --password-env")
-@click.option("--password-env", default="SKILLCERT_P12_PASSWORD", show_default=True)
-@click.option("--pkcs11-module", type=click.Path(path_type=Path, dir_okay=False), help="PKCS#11 模块 (.so)")
-@click.option("--token-label")
-@click.option("--key-label")
-@click.option("--cert-label")
-@click.option("--pin-env", default="SKILLCERT_PKCS11_PIN", show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--p12",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="PKCS#12 文件；密码取自 --password-env / PKCS#12 file; its password from --password-env",
+)
+@click.option(
+    "--password-env",
+    default="SKILLCERT_P12_PASSWORD",
+    show_default=True,
+    help="存放 PKCS#12 密码的环境变量名 / the environment variable holding the PKCS#12 password",
+)
+@click.option(
+    "--pkcs11-module",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="PKCS#11 模块 (.so) / the PKCS#11 module (.so)",
+)
+@click.option("--token-label", help="PKCS#11 令牌标签 / the PKCS#11 token label")
+@click.option("--key-label", help="令牌中私钥的标签 / the private key's label on the token")
+@click.option("--cert-label", help="证书标签（默认同私钥）/ the certificate's label (default: the key's)")
+@click.option(
+    "--pin-env",
+    default="SKILLCERT_PKCS11_PIN",
+    show_default=True,
+    help="存放 PIN 的环境变量名 / the environment variable holding the PIN",
+)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def add(
     name: str,
     code: str,
@@ -78,8 +100,8 @@ def add(
 
 
 @identity.command("list")
-@click.option("--institution", "code")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--institution", "code", help="只列此机构 / only this institution")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def list_(code: str | None, as_json: bool) -> None:
     """列出签名身份 / list signing identities."""
     s = settings()

@@ -9,15 +9,19 @@ import click
 from registry import import_results
 from registry.tabular import open_table
 
-from ._runtime import emit, errors_mapped, open_registry, settings
+from ._runtime import JSON_HELP, ExitCode, emit, errors_mapped, finish, next_step, open_registry, settings
 
 
 @click.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--institution", "code", required=True, help="机构编码（13 位）/ institution code (13 characters)")
 @click.option("--dry-run", is_flag=True, help="只检查，不写入 / check every row, write nothing")
-@click.option("--photos", type=click.Path(path_type=Path, file_okay=False), help="照片目录（默认为文件所在目录）")
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--photos",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="照片目录（默认为文件所在目录）/ photo folder (default: the file's folder)",
+)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def import_cmd(file: Path, code: str, dry_run: bool, photos: Path | None, as_json: bool) -> None:
     """导入评价结果（CSV/XLSX），全部成功或全部不写 / import a results batch, all or nothing."""
     s = settings()
@@ -44,9 +48,22 @@ def import_cmd(file: Path, code: str, dry_run: bool, photos: Path | None, as_jso
         )
     else:
         head = f"已导入 imported: 批次 batch {rep.batch_id}, {rep.rows} 行 rows ({levels}), 编码 {rep.encoding}"
-    lines = [head, *(f"  - {p.text()}" for p in rep.problems)]
+    lines = [head]
+    if rep.header_row > 1:
+        lines.append(
+            f"  表头在第 {rep.header_row} 行，上面 {rep.header_row - 1} 行（标题）已跳过"
+            f" / header found on row {rep.header_row}; the {rep.header_row - 1} row(s) above it (a title) skipped"
+        )
+    lines += [f"  - {p.text()}" for p in rep.problems]
     if rep.ignored_columns:
         lines.append(f"  忽略的列 ignored columns: {', '.join(rep.ignored_columns)}")
+    if rep.ok:
+        step = (
+            next_step(f"skillcert import {file} --institution {code}", "导入", "import")
+            if rep.dry_run
+            else next_step(f"skillcert issue --institution {code} --out out", "编号、签章", "number and seal them")
+        )
+        lines.append(step)
     emit(rep.as_dict(), as_json, "\n".join(lines))
     if not rep.ok:
-        raise SystemExit(7)
+        finish(ExitCode.IMPORT_REJECTED)

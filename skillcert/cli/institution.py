@@ -8,7 +8,7 @@ import click
 from registry.errors import SkillcertError
 from registry.filings import institution_from_toml, institution_to_dict
 
-from ._runtime import emit, errors_mapped, open_registry, settings
+from ._runtime import JSON_HELP, emit, errors_mapped, open_registry, settings
 
 
 @click.group()
@@ -25,7 +25,7 @@ def _read(file: Path) -> str:
 
 @institution.command("add")
 @click.option("--file", "file", type=click.Path(path_type=Path), required=True, help="备案 TOML 文件 / filing TOML")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def add(file: Path, as_json: bool) -> None:
     """备案新机构 / file a new institution from a TOML file."""
     s = settings()
@@ -37,8 +37,10 @@ def add(file: Path, as_json: bool) -> None:
 
 
 @institution.command("refile")
-@click.option("--file", "file", type=click.Path(path_type=Path), required=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--file", "file", type=click.Path(path_type=Path), required=True, help="新的备案文件（TOML）/ the new filing (TOML)"
+)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def refile(file: Path, as_json: bool) -> None:
     """重新备案（名称、印章、样式或范围变更）/ re-file a changed institution."""
     s = settings()
@@ -50,7 +52,7 @@ def refile(file: Path, as_json: bool) -> None:
 
 
 @institution.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def list_(as_json: bool) -> None:
     """列出已备案机构和废置库 / list filed institutions and retired codes."""
     s = settings()
@@ -71,7 +73,7 @@ def list_(as_json: bool) -> None:
 
 @institution.command("show")
 @click.argument("code")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def show(code: str, as_json: bool) -> None:
     """显示一个机构的备案 / show one institution's filing."""
     s = settings()
@@ -94,10 +96,10 @@ def show(code: str, as_json: bool) -> None:
 
 @institution.command("cancel")
 @click.argument("code")
-@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--reason", required=True)
+@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), required=True, help="注销日期 / cancellation date")
+@click.option("--reason", required=True, help="注销原因 / the reason")
 @click.option("--merged-into", help="并入的机构编码 / absorbing institution's code")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def cancel(code: str, on: object, reason: str, merged_into: str | None, as_json: bool) -> None:
     """取消机构或记录合并，编码列入废置库 / cancel (or merge) an institution; its code is retired."""
     s = settings()

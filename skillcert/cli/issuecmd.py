@@ -14,13 +14,23 @@ from ..issue_lock import issue_lock
 from ..lifecycle_job import issue_options
 from ..pipeline import default_workers, issue_batch
 from ..seals import seal_services
-from ._runtime import emit, errors_mapped, open_registry, settings
+from ..site_url import local_site_warning
+from ._runtime import (
+    INSTITUTION_HELP,
+    JSON_HELP,
+    STYLE_HELP,
+    emit,
+    errors_mapped,
+    open_registry,
+    publish_next,
+    settings,
+)
 
 
 @click.command("issue")
-@click.option("--institution", "code", required=True)
+@click.option("--institution", "code", required=True, help=INSTITUTION_HELP)
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="输出目录 / output folder")
-@click.option("--style", type=click.Choice([s.value for s in Style]))
+@click.option("--style", type=click.Choice([s.value for s in Style]), help=STYLE_HELP)
 @click.option(
     "--level", type=click.Choice([lv.value for lv in PadesLevel]), help="默认取设置（B-LTA）/ default: settings (B-LTA)"
 )
@@ -30,7 +40,12 @@ from ._runtime import emit, errors_mapped, open_registry, settings
 @click.option(
     "--paper", is_flag=True, help="从空白证书台账领用纸张并印其编号 / print on blank sheets drawn from the ledger"
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--allow-local-site",
+    is_flag=True,
+    help="仅供测试：允许正式密钥签出指向本机的二维码 / tests only: let real keys seal QR codes pointing at this machine",
+)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def issue_cmd(
     code: str,
     out: Path,
@@ -40,6 +55,7 @@ def issue_cmd(
     issue_date: datetime | None,
     no_notices: bool,
     paper: bool,
+    allow_local_site: bool,
     as_json: bool,
 ) -> None:
     """编号、生成、签章、写出证书 PDF；中断后重跑即可续完 / number, render, seal, write; rerun to resume.
@@ -62,7 +78,11 @@ def issue_cmd(
             ),
             style=Style(style) if style else None,
             paper=paper,
+            allow_local_site=allow_local_site or s.allow_local_site,
         )
+        warning = local_site_warning(s.site_url)
+        if warning and pending:
+            click.secho(warning, err=True, fg="yellow", bold=True)
         with (
             issue_lock(reg, code),  # before the seal services: a second run is refused before it starts any
             click.progressbar(
@@ -81,6 +101,7 @@ def issue_cmd(
                 f" (+{summary.recovered} 续传 recovered) → {out}",
                 f"  {d['per_second']} 张/秒 per second; 中位耗时 median ms: {d['median_ms']}",
                 *([] if no_notices else [f"  持证人下载通知 holder notices: {out / 'notices'}"]),
+                publish_next(s),
             ]
         ),
     )

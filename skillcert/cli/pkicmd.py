@@ -8,7 +8,7 @@ import click
 from sign import DemoPki, PkiServer
 
 from ..seals import DEMO_PASSWORD, setup_demo_pki
-from ._runtime import emit, errors_mapped, open_registry, settings
+from ._runtime import JSON_HELP, emit, errors_mapped, open_registry, settings
 
 
 @click.group("pki")
@@ -17,7 +17,7 @@ def pki() -> None:
 
 
 @pki.command("demo")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def demo(as_json: bool) -> None:
     """为每个已备案印章生成演示密钥并登记 / make a demo key per filed seal and file it."""
     s = settings()

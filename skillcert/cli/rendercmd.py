@@ -8,10 +8,11 @@ import click
 from registry.errors import SkillcertError
 from registry.models import Style
 from render import DocumentKind, Renderer
+from render.fonts import SHIPPED_FANGSONG
 
 from ..files import write_atomic
 from ..preview import preview_record
-from ._runtime import emit, errors_mapped, open_registry, settings
+from ._runtime import JSON_HELP, emit, errors_mapped, open_registry, settings
 
 _DATE = click.DateTime(["%Y-%m-%d"])
 
@@ -19,7 +20,13 @@ _DATE = click.DateTime(["%Y-%m-%d"])
 @click.command("render")
 @click.argument("number", required=False)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="输出 PDF / output PDF")
-@click.option("--kind", type=click.Choice([k.value for k in DocumentKind]), default="certificate", show_default=True)
+@click.option(
+    "--kind",
+    type=click.Choice([k.value for k in DocumentKind]),
+    default="certificate",
+    show_default=True,
+    help="证书、补发证书或证明 / certificate, replacement or proof",
+)
 @click.option(
     "--style", type=click.Choice([s.value for s in Style]), help="默认用机构备案的样式 / default: the filed style"
 )
@@ -27,7 +34,7 @@ _DATE = click.DateTime(["%Y-%m-%d"])
 @click.option("--replacement-date", type=_DATE, help="补发日期（--kind replacement）")
 @click.option("--proof-number", help="证明编号（--kind proof）")
 @click.option("--proof-date", type=_DATE, help="证明日期（--kind proof）")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def render_cmd(
     number: str | None,
     out: Path,
@@ -69,9 +76,16 @@ def render_cmd(
                 proof_number=proof_number or ("ZM-PREVIEW" if preview else None),
                 proof_date=(proof_date.date() if proof_date else (date.today() if preview else None)),
             )
+            faces = r.fangsong_families
         write_atomic(out, rendered.pdf)
     boxes = [{"kind": b.kind, "page": b.page, "rect_pt": [round(v, 2) for v in b.rect_pt]} for b in rendered.seal_boxes]
     warn = [w.text() for w in rendered.warnings]
+    fang = f"  仿宋 FangSong: {', '.join(faces)}"
+    if faces == (SHIPPED_FANGSONG,):  # no licensed 仿宋 of the institution's: say where it would go
+        fang += (
+            "（随附的后备字体；机构已授权的仿宋字体放在 settings.toml 的 [render] font_dirs 中即优先使用）"
+            " — the shipped fallback; put your licensed 仿宋 in [render] font_dirs to use it first"
+        )
     emit(
         {
             "out": str(out),
@@ -81,12 +95,14 @@ def render_cmd(
             "bytes": len(rendered.pdf),
             "sha256": rendered.sha256,
             "seal_boxes": boxes,
+            "fangsong": list(faces),
             "warnings": warn,
         },
         as_json,
         "\n".join(
             [
                 f"已生成 rendered: {out} ({len(rendered.pdf) // 1024} KB, {st.value}, {k.value})",
+                *([fang] if preview else []),
                 *(f"  警告 warning: {w}" for w in warn),
             ]
         ),

@@ -8,7 +8,7 @@ import click
 from registry import ReportStatus, export_report, report_status
 from registry.deadlines import DUE_SOON_WORKDAYS, InstitutionReportStatus
 
-from ._runtime import emit, errors_mapped, open_registry, settings
+from ._runtime import JSON_HELP, emit, errors_mapped, open_registry, settings
 
 _DATE = click.DateTime(["%Y-%m-%d"])
 
@@ -30,7 +30,7 @@ def report() -> None:
 @click.option("--to", "date_to", type=_DATE, help="发证日期止 / issued on or before (YYYY-MM-DD)")
 @click.option("--as-of", type=_DATE, help="按此日计算期限（默认今天）/ judge deadlines as of this day")
 @click.option("--mark-reported", is_flag=True, help="记录这些数据已上报（写入审计）/ record these as reported")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def export(
     out: Path,
     fmt: str | None,
@@ -75,6 +75,11 @@ def export(
             f"  超过受理期限 past the 5/6-month cut-off: {', '.join(summary.past_cutoff[:10])}"
             + (" …" if len(summary.past_cutoff) > 10 else "")
         )
+    if summary.provisional:
+        lines.append(
+            f"  {PROVISIONAL}: {len(summary.provisional)} 条期限按法定节假日推算（该年安排尚未公布）"
+            " / deadlines counted on a year with no official holiday schedule yet"
+        )
     if mark_reported:
         lines.append(f"  已记录上报 marked reported: {marked}")
     emit({**summary.as_dict(), "as_of": day.isoformat(), "marked_reported": marked}, as_json, "\n".join(lines))
@@ -84,11 +89,23 @@ def _first(numbers: list[str], n: int = 10) -> str:
     return ", ".join(numbers[:n]) + (" …" if len(numbers) > n else "")
 
 
-def _institution_text(st: InstitutionReportStatus) -> list[str]:
-    c, first = st.counts(), st.soonest()
+PROVISIONAL = "暂定 provisional"
 
-    def row(count: int, when: date | None, label: str) -> str:
-        return f"  {count:>6}  {when.isoformat() if when else '—':<10}  {label}"
+
+def _when(day: date | None, provisional: bool) -> str:
+    """A deadline as shown: provisional ones (counted on a year with no official schedule) say so."""
+    if day is None:
+        return "—"
+    return f"{day.isoformat()} {PROVISIONAL}" if provisional else day.isoformat()
+
+
+def _institution_text(st: InstitutionReportStatus) -> list[str]:
+    c, first, prov = st.counts(), st.soonest(), st.soonest_provisional()
+    marks = bool(st.provisional_years)  # a column for 暂定 only when some deadline is provisional
+
+    def row(count: int, when: date | None, label: str, category: str = "") -> str:
+        mark = (" 暂定" if when and prov.get(category, False) else " " * 5) if marks else ""
+        return f"  {count:>6}  {when.isoformat() if when else '—':<10}{mark}  {label}"
 
     months = st.cutoff_months
     lines = [
@@ -97,32 +114,49 @@ def _institution_text(st: InstitutionReportStatus) -> list[str]:
         f"              退回后{st.resubmit_workdays}个工作日内更正重报 / "
         f"resubmit returned data within {st.resubmit_workdays} working days",
         f"              发证起逾期{months}个月不予受理 / not accepted more than {months} months after issue",
-        f"  {'数量':>4}  {'最早期限':<6}  类别",
-        f"  {'count':>6}  {'earliest':<10}  category",
-        row(c["due"], first["due"], "待上报 not reported yet, in time"),
+        f"  {'数量':>4}  {'最早期限':<6}{' ' * 5 if marks else ''}  类别",
+        f"  {'count':>6}  {'earliest':<10}{' ' * 5 if marks else ''}  category",
+        row(c["due"], first["due"], "待上报 not reported yet, in time", "due"),
         row(
             c["due_soon"],
             first["due"] if c["due_soon"] else None,
             f"  其中{DUE_SOON_WORKDAYS}个工作日内到期 of which due within {DUE_SOON_WORKDAYS} working days",
+            "due",
         ),
-        row(c["overdue"], first["overdue"], "已逾期 overdue"),
+        row(c["overdue"], first["overdue"], "已逾期 overdue", "overdue"),
         row(c["past_cutoff"], first["past_cutoff"], f"超过受理期限 past the {months}-month cut-off (not accepted)"),
         row(c["reported"], None, "已上报 reported"),
-        row(c["returned"], first["returned"], "退回待重报 returned for correction, awaiting resubmission"),
-        row(c["returned_late"], first["returned_late"], "退回超期未重报 returned, resubmission window passed"),
+        row(c["returned"], first["returned"], "退回待重报 returned for correction, awaiting resubmission", "returned"),
+        row(
+            c["returned_late"],
+            first["returned_late"],
+            "退回超期未重报 returned, resubmission window passed",
+            "returned_late",
+        ),
     ]
     for label, items in (
         (
             f"{DUE_SOON_WORKDAYS}个工作日内到期 due soon",
-            [f"{i.number} ({i.report_by})" for i in st.due_soon],
+            [f"{i.number} ({_when(i.report_by, i.provisional)})" for i in st.due_soon],
         ),
         ("已逾期 overdue", [i.number for i in st.overdue]),
         ("超过受理期限 past cut-off", [i.number for i in st.past_cutoff]),
-        ("退回待重报 returned", [f"{i.number} ({i.resubmit_by})" for i in st.returned]),
-        ("退回超期 resubmission late", [f"{i.number} ({i.resubmit_by})" for i in st.returned_late]),
+        ("退回待重报 returned", [f"{i.number} ({_when(i.resubmit_by, i.provisional)})" for i in st.returned]),
+        (
+            "退回超期 resubmission late",
+            [f"{i.number} ({_when(i.resubmit_by, i.provisional)})" for i in st.returned_late],
+        ),
     ):
         if items:
             lines.append(f"  {label}: {_first(items)}")
+    if st.provisional_years:
+        years = "、".join(str(y) for y in st.provisional_years)
+        years_en = ", ".join(str(y) for y in st.provisional_years)
+        lines.append(
+            f"  {PROVISIONAL}: {years} 年的节假日安排尚未公布，期限按法定节假日推算（未含调休），公布后可能变动 / "
+            f"no official holiday schedule for {years_en} yet: deadlines counted on the statutory holidays "
+            "without makeup working days (调休) and may move once the State Council publishes them"
+        )
     return lines
 
 
@@ -140,7 +174,7 @@ def status_text(status: ReportStatus) -> str:
 @report.command("status")
 @click.option("--institution", "code", help="只看该机构 / one institution only")
 @click.option("--as-of", type=_DATE, help="按此日计算期限（默认今天）/ judge deadlines as of this day")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def status_cmd(code: str | None, as_of: datetime | None, as_json: bool) -> None:
     """上报状态：待上报、逾期、退回待重报 / reporting status: due, overdue, returned for correction."""
     s = settings()
@@ -154,7 +188,7 @@ def status_cmd(code: str | None, as_of: datetime | None, as_json: bool) -> None:
 @click.argument("numbers", nargs=-1, required=True)
 @click.option("--on", "on", type=_DATE, required=True, help="收到退回通知的日期 / day the return was notified")
 @click.option("--reason", required=True, help="退回原因 / why the authority returned the data")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def returned_cmd(numbers: tuple[str, ...], on: datetime, reason: str, as_json: bool) -> None:
     """记录数据被退回更正 / record that reported data was returned for correction."""
     s = settings()
@@ -171,7 +205,7 @@ def returned_cmd(numbers: tuple[str, ...], on: datetime, reason: str, as_json: b
 @report.command("resubmitted")
 @click.argument("numbers", nargs=-1, required=True)
 @click.option("--on", "on", type=_DATE, required=True, help="重新上报的日期 / day the corrected data was resubmitted")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def resubmitted_cmd(numbers: tuple[str, ...], on: datetime, as_json: bool) -> None:
     """记录更正后已重新上报 / record that corrected data was resubmitted."""
     s = settings()

@@ -10,7 +10,7 @@ from ._runtime import errors_mapped, settings
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址 / address to listen on")
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=int, help="监听端口 / port to listen on")
 @click.option("--workers", default=1, show_default=True, type=int, help="进程数 / worker processes")
 @click.option(
     "--snapshot",
