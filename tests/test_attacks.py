@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -30,6 +26,7 @@ from verify import RateLimit, SiteSettings, create_app
 
 from .attacks import Attack, corpus, format_table, summary
 from .conftest import DemoHome
+from .serving import skillcert_serve
 
 GENEROUS = RateLimit(per_minute=1_000_000, burst=1_000_000)
 LIMIT_SECONDS = 5.0  # no answer may take longer (issue 11)
@@ -218,39 +215,8 @@ def serve_home(demo_home: DemoHome, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(serve_home: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    from sign.pki import free_port
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if k != "SKILLCERT_SNAPSHOT"}
-    env |= {"SKILLCERT_HOME": str(serve_home), "SKILLCERT_ACTOR": "test"}
-    log_path = tmp_path / "serve.log"
-    cmd = [sys.executable, "-m", "skillcert", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"skillcert serve exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
-                    if r.read() == b"ok":
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"skillcert serve did not answer in 30 s:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.2)
-        yield base, proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+    with skillcert_serve(serve_home, tmp_path) as srv:
+        yield srv.base, srv.proc
 
 
 class _Sampler(threading.Thread):

@@ -13,10 +13,6 @@ Screenshots go under ``tmp_path`` unless ``SKILLCERT_SCREENSHOTS`` names a folde
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -28,6 +24,7 @@ import pytest
 from render import read_record
 
 from .conftest import DEMO_OPERATOR, DemoHome
+from .serving import skillcert_serve
 
 BEIJING = "S000011084012"
 DESKTOP = {"width": 1366, "height": 768}
@@ -62,35 +59,8 @@ def _get(url: str, timeout: float = 5.0) -> tuple[int, dict[str, str], str]:
 @pytest.fixture(scope="module")
 def site(demo_home: DemoHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``skillcert serve`` on the port the certificates' QR codes name; its base URL."""
-    base = f"http://127.0.0.1:{demo_home.port}"
-    env = {k: v for k, v in os.environ.items() if k != "SKILLCERT_SNAPSHOT"}
-    env |= {"SKILLCERT_HOME": str(demo_home.home), "SKILLCERT_ACTOR": "test"}
-    log_path = tmp_path_factory.mktemp("serve") / "serve.log"
-    cmd = [sys.executable, "-m", "skillcert", "serve", "--host", "127.0.0.1", "--port", str(demo_home.port)]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"skillcert serve exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                if _get(f"{base}/healthz", timeout=1)[2] == "ok":
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"skillcert serve did not answer in 30 s:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+    with skillcert_serve(demo_home.home, tmp_path_factory.mktemp("serve"), port=demo_home.port) as srv:
+        yield srv.base
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,6 @@ and links stay on the site (item 10)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,10 +12,10 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from sign.pki import free_port
 from verify import RateLimit, SiteSettings, create_app
 
 from .conftest import DemoHome
+from .serving import skillcert_serve
 
 TIGHT = RateLimit(per_minute=1, burst=3)
 
@@ -103,27 +98,8 @@ def test_language_link_never_leaves_the_site(demo_home: DemoHome) -> None:
 @pytest.mark.slow
 def test_a_real_server_ignores_forwarded_for(demo_home: DemoHome, tmp_path: Path) -> None:
     """uvicorn's own proxy-header rewriting is off: spoofed X-Forwarded-For from loopback changes nothing."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "SKILLCERT_SNAPSHOT"}
-    env |= {"SKILLCERT_HOME": str(demo_home.home), "SKILLCERT_ACTOR": "test"}
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "skillcert", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1):
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-                time.sleep(0.2)
+    with skillcert_serve(demo_home.home, tmp_path) as srv:
+        base = srv.base
         codes = []
         for i in range(14):  # the default look-up burst is 10
             req = urllib.request.Request(
@@ -136,11 +112,3 @@ def test_a_real_server_ignores_forwarded_for(demo_home: DemoHome, tmp_path: Path
             except urllib.error.HTTPError as e:
                 codes.append(e.code)
         assert codes[:10] == [200] * 10 and set(codes[10:]) == {429}, codes
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()

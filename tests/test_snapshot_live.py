@@ -8,9 +8,7 @@ directory, the filed fingerprints, the certificate records and the manifest swit
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -29,6 +27,8 @@ from search_index import PairKind, Snapshot, publish
 from skillcert.demo import DEMO_DIR
 from skillcert.demo_job import run_demo
 from skillcert.settings import Settings
+
+from .serving import skillcert_serve
 
 BEIJING, MINISTRY, GUANGDONG = "S000011084012", "Y000111020001", "S000044012001"
 NEW_CODE = "S000011084077"
@@ -239,39 +239,8 @@ def _get(url: str) -> tuple[int, Any]:
 @pytest.fixture
 def served(home: Path, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """``skillcert serve`` over ``home`` on a free port: its base URL and the environment."""
-    from sign.pki import free_port
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if k != "SKILLCERT_SNAPSHOT"}
-    env |= {"SKILLCERT_HOME": str(home), "SKILLCERT_ACTOR": "test"}
-    log_path = tmp_path / "serve.log"
-    cmd = [sys.executable, "-m", "skillcert", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"skillcert serve exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
-                    if r.read() == b"ok":
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"skillcert serve did not answer in 30 s:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.2)
-        yield base, env
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+    with skillcert_serve(home, tmp_path) as srv:
+        yield srv.base, srv.env
 
 
 def _cli(env: dict[str, str], *args: str) -> Any:

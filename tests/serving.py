@@ -1,0 +1,65 @@
+"""``skillcert serve`` as a real subprocess for the tests: started on 127.0.0.1, up once /healthz
+says ``ok``, stopped with SIGTERM (then SIGKILL) however the test ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+__all__ = ["Served", "skillcert_serve"]
+
+
+@dataclass(frozen=True)
+class Served:
+    base: str  # http://127.0.0.1:PORT
+    env: dict[str, str]  # the environment it runs in (SKILLCERT_HOME …), for CLI calls beside it
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextmanager
+def skillcert_serve(home: Path, log_dir: Path, *, port: int | None = None) -> Iterator[Served]:
+    from sign.pki import free_port
+
+    port = port or free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k != "SKILLCERT_SNAPSHOT"}
+    env |= {"SKILLCERT_HOME": str(home), "SKILLCERT_ACTOR": "test"}
+    log_path = log_dir / "serve.log"
+    cmd = [sys.executable, "-m", "skillcert", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"skillcert serve exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
+                    if r.read() == b"ok":
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"skillcert serve did not answer in 30 s:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.2)
+        yield Served(base, env, proc, log_path)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
