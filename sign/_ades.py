@@ -89,4 +89,6 @@ def ades_verdict(sig: Any, roots: list[Any], *, online: bool = False) -> AdesVer
         # §5.6.3 returns PASSED here, and so does ``pyhanko sign adesverify`` (the current-time
         # result: intact, trusted, not revoked); the past step's finding is kept in the message.
         return AdesVerdict("PASSED", "OK", f"at the current time; past validation: {indication}/{name}")
+    if indication == "PASSED":  # pyHanko may still say why a later step "did not improve" on it
+        return AdesVerdict(indication, name)
     return AdesVerdict(indication, name, str(result.failure_msg or "")[:200])

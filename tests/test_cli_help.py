@@ -10,7 +10,6 @@ import click
 from skillcert.cli import cli
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_LATIN = re.compile(r"[A-Za-z]{2,}")
 
 
 def _commands(cmd: click.Command, path: str = "skillcert") -> Iterator[tuple[str, click.Command]]:
@@ -20,8 +19,15 @@ def _commands(cmd: click.Command, path: str = "skillcert") -> Iterator[tuple[str
             yield from _commands(sub, f"{path} {name}")
 
 
+# what is not English prose: `code`, $VARIABLES, paths, --options, placeholders like FILE or KIND
+_NOT_PROSE = re.compile(r"`[^`]*`|\$[A-Z_]+|\S*/\S*|--[\w-]+|\b[A-Z][A-Z0-9_]+\b")
+_ENGLISH_WORD = re.compile(r"\b[a-z]{3,}\b")
+
+
 def _bilingual(text: str | None) -> bool:
-    return bool(text and _CJK.search(text) and _LATIN.search(_CJK.sub("", text)))
+    """Chinese, and English words besides names, paths and placeholders (``$SKILLCERT_HOME/out``
+    alone is not English)."""
+    return bool(text and _CJK.search(text) and _ENGLISH_WORD.search(_NOT_PROSE.sub(" ", _CJK.sub(" ", text))))
 
 
 def test_every_option_has_bilingual_help() -> None:

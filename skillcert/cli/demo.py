@@ -10,10 +10,18 @@ from ..pipeline import default_workers
 from ..serving import serve
 from ._runtime import JSON_HELP, emit, errors_mapped, settings
 
+# the registry's counts as a clerk reads them (the JSON output keeps the keys)
+_STATES = (
+    ("valid", "有效", "valid"),
+    ("pending", "待签发", "pending"),
+    ("revoked", "已撤销", "revoked"),
+    ("suspended", "已暂停", "suspended"),
+)
+
 
 @click.command()
 @click.option(
-    "--out", type=click.Path(path_type=Path, file_okay=False), help="PDF 输出目录（默认 $SKILLCERT_HOME/out）"
+    "--out", type=click.Path(path_type=Path, file_okay=False), help="PDF 输出目录（默认 $SKILLCERT_HOME/out）/ where the PDFs go (default $SKILLCERT_HOME/out)"
 )
 @click.option("--workers", type=int, help="并行进程数（默认每核一个）/ processes (default: one per core)")
 @click.option("--no-issue", is_flag=True, help="只建库和导入 / registry and import only")
@@ -30,7 +38,7 @@ def demo(out: Path | None, workers: int, no_issue: bool, no_serve: bool, as_json
         *(f"  已导入 imported {code}: {n} 行 rows" for code, n in r.imported.items()),
         *(f"  已存在 already there: {x}" for x in r.already),
         *(f"  已签发 issued {code}: {n} 份 PDF ({s.seal_level})" for code, n in r.issued.items()),
-        f"  登记库 registry: {r.counts}",
+        "  登记库 registry: " + " · ".join(f"{zh} {en} {r.counts.get(k, 0)}" for k, zh, en in _STATES),
         *(
             [
                 f"  证书 PDF 目录 certificates: {r.out_dir}",
