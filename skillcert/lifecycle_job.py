@@ -12,13 +12,14 @@ from pathlib import Path
 
 from registry import Registry
 from registry._lifecycle_store import Proof
-from render import DocumentKind, Renderer
-from sign import PadesLevel, Sealer, SealOptions
+from render import DocumentKind
+from sign import PadesLevel, SealOptions
 
 from .files import write_atomic
-from .pipeline import IssueOptions, IssueSummary, issue_batch
-from .seals import boxes_of, identity_spec, seal_services, signers_for
+from .pipeline import IssueOptions, IssueSummary, issue_batch, ready_to_seal
+from .seals import boxes_of, identity_spec, seal_services
 from .settings import Settings
+from .site_url import check_site_url
 
 __all__ = ["ProofResult", "Redelivery", "deliver_again", "issue_options", "issue_proof", "redelivery"]
 
@@ -113,11 +114,21 @@ class ProofResult:
 def issue_proof(
     s: Settings, reg: Registry, number: str, *, applied_on: date, on: date, service_due: date, out: Path
 ) -> ProofResult:
-    """Register a proof number, render the proof document (001_… 附件4), seal it, write it, record it."""
-    proof = reg.add_proof(number, applied_on=applied_on, on=on, service_due=service_due, actor=s.actor)
-    c = reg.certificate_by_id(proof.certificate_id)
+    """Register a proof number, render the proof document (001_… 附件4), seal it, write it, record it.
+
+    Whether it can be sealed — keys for the proof's seal, keys that open, a TSA where the level
+    needs one, a verification site the QR code may point to — is asked before the number is
+    allocated: a refused proof uses up no proof number.
+    """
+    c = reg.certificate(number)
     inst = reg.institution(c.institution_code)
-    with Renderer(s.render_settings()) as r:
+    keys = [i for i in reg.identities(inst.code) if i.retired_at is None]
+    check_site_url(inst, s.site_url, keys, allow=s.allow_local_site)
+    opts = SealOptions(level=PadesLevel(s.seal_level), tsa_url=s.tsa_url, trust_roots=s.trust_roots)
+    renderer, sealer = ready_to_seal(inst, "proof", [identity_spec(i) for i in keys], s.render_settings(), opts)
+    with renderer as r:
+        proof = reg.add_proof(number, applied_on=applied_on, on=on, service_due=service_due, actor=s.actor)
+        c = reg.certificate_by_id(proof.certificate_id)
         rendered = r.render(
             c,
             inst,
@@ -126,12 +137,8 @@ def issue_proof(
             proof_number=proof.proof_number,
             proof_date=on,
         )
-    specs = [identity_spec(i) for i in reg.identities(inst.code) if i.retired_at is None]
-    opts = SealOptions(level=PadesLevel(s.seal_level), tsa_url=s.tsa_url, trust_roots=s.trust_roots)
     with seal_services(s):
-        sealed = Sealer(signers_for(specs), opts).seal(
-            rendered.pdf, boxes_of(rendered)
-        )
+        sealed = sealer.seal(rendered.pdf, boxes_of(rendered))
     path = out / f"{proof.proof_number}.pdf"
     write_atomic(path, sealed)
     sha = hashlib.sha256(sealed).hexdigest()

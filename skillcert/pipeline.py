@@ -35,7 +35,7 @@ from .issue_lock import issue_lock
 from .seals import IdentitySpec, boxes_of, identity_spec, signers_for
 from .site_url import check_site_url
 
-__all__ = ["IssueIncomplete", "IssueOptions", "IssueSummary", "NotReadyToSeal", "issue_batch"]
+__all__ = ["IssueIncomplete", "IssueOptions", "IssueSummary", "NotReadyToSeal", "issue_batch", "ready_to_seal"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -236,14 +236,15 @@ def _paper_serials(reg: Registry, code: str, ids: list[int], on: date, actor: st
     return out
 
 
-def _ready_to_seal(
-    inst: Institution, style: Style, specs: list[IdentitySpec], render_settings: RenderSettings, opts: SealOptions
+def ready_to_seal(
+    inst: Institution, template: str, specs: list[IdentitySpec], render_settings: RenderSettings, opts: SealOptions
 ) -> tuple[Renderer, Sealer]:
-    """A renderer and a sealer that can seal this style for ``inst``, or :class:`NotReadyToSeal`."""
+    """A renderer and a sealer that can seal ``template`` (a style's, or ``proof``) for ``inst``, or
+    :class:`NotReadyToSeal` — asked before any number is allocated."""
     renderer = Renderer(render_settings)
     try:
         # a replacement renders on the same template as the certificate, so these are all the seals needed
-        slots = [slot for slot, _ in renderer.layout(style.value).seals]
+        slots = [slot for slot, _ in renderer.layout(template).seals]
         needed = [seal.kind if (seal := inst.seal_for(slot)) else slot for slot in slots]
         missing = [kind for kind in needed if kind not in {s.seal_kind for s in specs}]
         if missing:
@@ -251,8 +252,8 @@ def _ready_to_seal(
             kinds_en = " and ".join(repr(k) for k in missing) + (" seals" if len(missing) > 1 else " seal")
             raise NotReadyToSeal(
                 inst,
-                f"没有可用的{kinds}印章签名密钥（{style.value} 样式需要）",
-                f"has no signing key for the {kinds_en} that {style.value} needs",
+                f"没有可用的{kinds}印章签名密钥（{template} 样式需要）",
+                f"has no signing key for the {kinds_en} that {template} needs",
                 seal=missing[0],
             )
         try:
@@ -320,7 +321,7 @@ def _issue_locked(
     check_site_url(inst, render_settings.site_url, keys, allow=opts.allow_local_site)  # before any number
     specs = [identity_spec(i) for i in keys]
     seal_options = SealOptions(level=opts.level, tsa_url=opts.tsa_url, trust_roots=opts.trust_roots)
-    renderer, sealer = _ready_to_seal(inst, opts.style or inst.style, specs, render_settings, seal_options)
+    renderer, sealer = ready_to_seal(inst, (opts.style or inst.style).value, specs, render_settings, seal_options)
     todo: list[int] = []
     failures: list[_Failed] = []
     try:

@@ -445,3 +445,33 @@ def test_certificates_list_by_issue_date(home: Path, run: Run) -> None:
     assert json.loads(r.stdout)["certificates"] == []
     r = run("certificates", "search", numbers[0][:18], "--json")
     assert numbers[0] in [c["number"] for c in json.loads(r.stdout)["certificates"]]
+
+
+# --- a proof that cannot be sealed uses up no proof number ---------------------------------------
+def test_a_proof_that_cannot_be_sealed_uses_up_no_proof_number(demo_home: DemoHome, tmp_path: Path) -> None:
+    """``skillcert proof`` asks whether it can seal (keys that open, a TSA, the site) before it
+    allocates the proof number: with a key that does not open (a wrong PKCS#12 password) it is
+    refused (exit 10) with nothing recorded, and then the first proof still gets serial 000001."""
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from skillcert.cli import cli
+    from skillcert.seals import DEMO_PASSWORD_ENV
+
+    home = Path(shutil.copytree(demo_home.home, tmp_path / "home", symlinks=True))
+    number = sorted(p.stem for p in (home / "out").glob(f"{BJ}*.pdf"))[0]
+    env = {"SKILLCERT_HOME": str(home), "SKILLCERT_ACTOR": "clerk"}
+    args = ["proof", number, "--applied-on", "2026-11-25", "--on", "2026-11-26", "--json"]
+    r = CliRunner().invoke(cli, args, env=env | {DEMO_PASSWORD_ENV: "not-the-password"})
+    assert r.exit_code == 10, r.output
+    assert "no number was allocated" in r.output or "未分配" in r.output, r.output
+    con = sqlite3.connect(home / "registry.sqlite")
+    try:
+        assert con.execute("SELECT COUNT(*) FROM proofs").fetchone()[0] == 0
+        assert con.execute("SELECT COUNT(*) FROM proof_counters").fetchone()[0] == 0
+    finally:
+        con.close()
+    r = CliRunner().invoke(cli, args, env=env)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["proof_number"] == f"{BJ}ZM26000001"
