@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-__all__ = ["Served", "skillcert_serve"]
+__all__ = ["Served", "generous_app", "skillcert_serve"]
 
 
 @dataclass(frozen=True)
@@ -63,3 +64,25 @@ def skillcert_serve(home: Path, log_dir: Path, *, port: int | None = None) -> It
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
+
+
+def generous_app(home: Path, *, check_timeout_seconds: float) -> Any:
+    """The site over ``home``'s snapshot in-process, every rate limit opened up (for tests that
+    send hundreds of requests from one client)."""
+    from dataclasses import replace
+
+    from verify import RateLimit, SiteSettings, create_app
+
+    generous = RateLimit(per_minute=1_000_000, burst=1_000_000)
+    base = SiteSettings.from_home(home, trust_roots=(home / "pki" / "certs" / "root.pem",))
+    return create_app(
+        replace(
+            base,
+            lookup_limit=generous,
+            qr_limit=generous,
+            upload_limit=generous,
+            download_limit=generous,
+            code_failures=generous,
+            check_timeout_seconds=check_timeout_seconds,
+        )
+    )

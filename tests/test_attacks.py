@@ -15,20 +15,16 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from verify import RateLimit, SiteSettings, create_app
-
 from .attacks import Attack, corpus, format_table, summary
 from .conftest import DemoHome
-from .serving import skillcert_serve
+from .serving import generous_app, skillcert_serve
 
-GENEROUS = RateLimit(per_minute=1_000_000, burst=1_000_000)
 LIMIT_SECONDS = 5.0  # no answer may take longer (issue 11)
 MEMORY_MB = 300  # the server's RSS stays within this of where it started
 CONTROLS_MUST_BE_VALID = {"control"}
@@ -70,18 +66,8 @@ def attacks(demo_home: DemoHome) -> list[Attack]:
 
 
 def _app(demo_home: DemoHome) -> Any:
-    base = SiteSettings.from_home(demo_home.home, trust_roots=(demo_home.home / "pki" / "certs" / "root.pem",))
-    return create_app(
-        replace(
-            base,
-            lookup_limit=GENEROUS,
-            qr_limit=GENEROUS,
-            upload_limit=GENEROUS,
-            download_limit=GENEROUS,
-            code_failures=GENEROUS,
-            check_timeout_seconds=LIMIT_SECONDS - 1.0,  # a killed worker is replaced within the rest
-        )
-    )
+    # a killed worker is replaced within the rest of LIMIT_SECONDS
+    return generous_app(demo_home.home, check_timeout_seconds=LIMIT_SECONDS - 1.0)
 
 
 Post = Callable[[bytes], tuple[int, Any]]  # data -> (status, parsed JSON or None)

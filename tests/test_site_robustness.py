@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,26 +12,12 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from starlette.testclient import TestClient
 
-from verify import RateLimit, SiteSettings, create_app
-
 from .conftest import DemoHome
-
-GENEROUS = RateLimit(per_minute=1_000_000, burst=1_000_000)
+from .serving import generous_app
 
 
 def _app(demo_home: DemoHome) -> Any:
-    base = SiteSettings.from_home(demo_home.home, trust_roots=(demo_home.home / "pki" / "certs" / "root.pem",))
-    return create_app(
-        replace(
-            base,
-            lookup_limit=GENEROUS,
-            qr_limit=GENEROUS,
-            upload_limit=GENEROUS,
-            download_limit=GENEROUS,
-            code_failures=GENEROUS,
-            check_timeout_seconds=1.8,
-        )
-    )
+    return generous_app(demo_home.home, check_timeout_seconds=1.8)
 
 
 def _mutants(good: bytes, n: int, rng: random.Random) -> Iterator[tuple[str, bytes]]:

@@ -8,6 +8,7 @@ from itertools import islice
 
 import click
 
+from registry import Registry
 from registry.ids import normalise_id_number
 from registry.models import Certificate, CertStatus
 
@@ -83,6 +84,26 @@ def _show(found: Iterator[Certificate], limit: int, as_json: bool, hint: bool) -
     emit({"certificates": rows, "more": more}, as_json, "\n".join(lines))
 
 
+def _filtered(
+    reg: Registry,
+    code: str | None,
+    batch: int | None,
+    status: str | None,
+    issued_from: datetime | None,
+    issued_to: datetime | None,
+    name: str | None,
+) -> Iterator[Certificate]:
+    """The registry's certificates under the shared filters of ``list`` and ``search``."""
+    return reg.certificates(
+        institution_code=code,
+        status=CertStatus(status) if status else None,
+        issued_from=issued_from.date() if issued_from else None,
+        issued_to=issued_to.date() if issued_to else None,
+        batch_id=batch,
+        name_contains=name,
+    )
+
+
 @click.group("certificates")
 def certificates() -> None:
     """列出、查找登记库中的证书 / list and search the registry's certificates."""
@@ -103,14 +124,7 @@ def list_cmd(
     """按机构、批次、状态、发证日期、姓名筛选 / filter by institution, batch, status, issue date, name."""
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
-        found = reg.certificates(
-            institution_code=code,
-            status=CertStatus(status) if status else None,
-            issued_from=issued_from.date() if issued_from else None,
-            issued_to=issued_to.date() if issued_to else None,
-            batch_id=batch,
-            name_contains=name,
-        )
+        found = _filtered(reg, code, batch, status, issued_from, issued_to, name)
         _show(found, limit, as_json, hint=True)
 
 
@@ -132,14 +146,7 @@ def search_cmd(
     s = settings()
     wanted = normalise_id_number(text)
     with errors_mapped(as_json), open_registry(s) as reg:
-        found = reg.certificates(
-            institution_code=code,
-            status=CertStatus(status) if status else None,
-            issued_from=issued_from.date() if issued_from else None,
-            issued_to=issued_to.date() if issued_to else None,
-            batch_id=batch,
-            name_contains=name,
-        )
+        found = _filtered(reg, code, batch, status, issued_from, issued_to, name)
         matches = (
             c for c in found if (c.number or "").startswith(wanted) or c.id_number == wanted or text.strip() in c.name
         )
