@@ -4,7 +4,7 @@ Method, all in one process on one fresh registry in a temporary folder:
 
 1. Append. ``--events`` synthetic audit events (certificate issue / status events with a small
    ``after`` document, as the store writes them) go through the store's own batching path:
-   ``Registry._write()`` (one ``BEGIN IMMEDIATE`` transaction) and ``registry.audit._AuditWriter``
+   ``reg.db.write()`` (one ``BEGIN IMMEDIATE`` transaction) and ``registry.audit.AuditWriter``
    (canonical JSON, ``sha256(prev ‖ body)`` chain, ``executemany`` every 2,000), ``--batch``
    events per transaction. After each commit the batch's chain hashes go into the Merkle tree
    (``MerkleTree.extend`` of ``audit_leaf``), timed apart. Printed: events/s for the chained
@@ -12,12 +12,12 @@ Method, all in one process on one fresh registry in a temporary folder:
 2. Checkpoint. The root of all leaves from the built tree (median of many calls; the size is not
    a power of two, so the right edge is folded on the fly), ``write_levels`` to files, and the time
    to build the tree from the audit table: ``SELECT hash FROM audit ORDER BY seq`` + extend, and
-   for comparison through the public ``Registry.audit_entries()`` (which parses every entry).
+   for comparison through the public ``reg.audit.entries()`` (which parses every entry).
 3. Proofs. Inclusion proofs for 10,000 random indices from the in-memory tree and from
    ``FileNodes`` (``os.pread`` on the level files, the page cache warm after writing), then
    ``verify_inclusion``: median time per proof and proof size (hashes × 32 bytes). Consistency
    proofs from 1,000 random old sizes to the full size, and their verification.
-4. Full verification: ``Registry.verify_audit_chain()`` over every entry, plus recomputing the
+4. Full verification: ``reg.audit.verify_chain()`` over every entry, plus recomputing the
    Merkle root from scratch out of the table (read hashes, leaf hashes, inner nodes, root).
 
 Peak RSS is the process's ``ru_maxrss``. The machine is shared: the load average is printed at
@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from registry import Registry  # noqa: E402
-from registry.audit import _AuditWriter  # noqa: E402
+from registry.audit import AuditWriter  # noqa: E402
 from registry.merkle import (  # noqa: E402
     FileNodes,
     MerkleTree,
@@ -102,7 +102,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=a.dir) as tmp:
         d = Path(tmp)
         reg = Registry.create(d / "registry.sqlite")
-        base = reg.audit_head()[0]  # the empty registry has no entries; kept general
+        base = reg.audit.head()[0]  # the empty registry has no entries; kept general
 
         # 1. append ------------------------------------------------------------------------
         tree = MerkleTree()
@@ -114,8 +114,8 @@ def main() -> None:
             left -= k
             hashes: list[str] = []
             t0 = time.perf_counter()
-            with reg._write() as cur:
-                audit = _AuditWriter(cur, reg._now(), "bench")
+            with reg.db.write("bench") as tx:
+                audit = AuditWriter(tx, tx.at, "bench")
                 for _ in range(k):
                     action, entity, key, before, after = next(gen)
                     audit.add(action, entity, key, before, after)
@@ -155,12 +155,12 @@ def main() -> None:
             root = tree.root()
         t_root = (time.perf_counter() - t0) / reps
         t0 = time.perf_counter()
-        rebuilt = MerkleTree.from_audit_hashes(r[0] for r in reg._conn.execute("SELECT hash FROM audit ORDER BY seq"))
+        rebuilt = MerkleTree.from_audit_hashes(r[0] for r in reg.db.execute("SELECT hash FROM audit ORDER BY seq"))
         t_build_sql = time.perf_counter() - t0
         assert rebuilt.root() == root
         del rebuilt
         t0 = time.perf_counter()
-        via_api = MerkleTree.from_audit_hashes(e.hash for e in reg.audit_entries())
+        via_api = MerkleTree.from_audit_hashes(e.hash for e in reg.audit.entries())
         t_build_api = time.perf_counter() - t0
         assert via_api.root() == root
         del via_api
@@ -219,10 +219,10 @@ def main() -> None:
         proofs.clear()
         cons.clear()
         t0 = time.perf_counter()
-        broken = reg.verify_audit_chain()
+        broken = reg.audit.verify_chain()
         t_chain = time.perf_counter() - t0
         t0 = time.perf_counter()
-        fresh = MerkleTree.from_audit_hashes(r[0] for r in reg._conn.execute("SELECT hash FROM audit ORDER BY seq"))
+        fresh = MerkleTree.from_audit_hashes(r[0] for r in reg.db.execute("SELECT hash FROM audit ORDER BY seq"))
         again = fresh.root()
         t_merkle = time.perf_counter() - t0
         assert broken is None and again == root

@@ -99,7 +99,7 @@ def _home(folder: Path) -> Any:
     s = Settings.from_env({"SKILLCERT_HOME": str(folder / "home"), "SKILLCERT_ACTOR": "bench"})
     s.home.mkdir(parents=True)
     with Registry.create(s.registry_path) as reg:
-        reg.add_institution(
+        reg.institutions.add(
             institution_from_toml((DEMO_DIR / "institution-beijing.toml").read_text(encoding="utf-8")), actor="bench"
         )
         setup_demo_pki(s, reg)
@@ -192,8 +192,8 @@ def main() -> None:
         from registry import Registry
 
         with Registry.open(s.registry_path) as reg:
-            rec = reg.identity(IDENTITY)
-            seal = next(x for x in reg.institution(rec.institution_code).seals if x.kind == rec.seal_kind)
+            rec = reg.seals.identity(IDENTITY)
+            seal = next(x for x in reg.institutions.get(rec.institution_code).seals if x.kind == rec.seal_kind)
             spec = identity_spec(rec)
         picture = SealPicture(seal_pdf(seal))
         job = SignJob(

@@ -680,7 +680,7 @@ def lookups(snap: Snapshot, sampled: list[Sampled], rounds: int, n: int, seed: i
             t2 = time.perf_counter_ns()
             hit_t.append((t1 - t0) / 1000)
             miss_t.append((t2 - t1) / 1000)
-            if view is None or view.doc["institution_code"] != s.cert.institution_code or none is not None:
+            if view is None or view.institution_code != s.cert.institution_code or none is not None:
                 wrong += 1
         hits_p50.append(statistics.median(hit_t))
         hits_p99.append(pct(hit_t, 0.99))
@@ -838,7 +838,7 @@ def watch(snap: Snapshot, victims: list[Sampled], since: float, deadline_s: floa
         for s in victims:
             c = s.cert
             view = snap.lookup_by_pair(PairKind.NAME_ID, c.name, c.id_number)
-            revoked += view is not None and view.status == "revoked" and view.doc["status_date"] == "2026-11-21"
+            revoked += view is not None and view.status == "revoked" and view.status_date == "2026-11-21"
         if revoked == len(victims):
             return time.perf_counter() - since, passes, revoked
     return float("inf"), passes, revoked

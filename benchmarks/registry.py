@@ -78,17 +78,17 @@ def worker(rows: int, photos: int) -> dict[str, float]:
             parsed = sum(1 for _ in csv.reader(f)) - 1
         baseline = time.perf_counter() - t0
         reg = Registry.create(d / "registry.sqlite")
-        reg.add_institution(
+        reg.institutions.add(
             institution_from_toml((DEMO_DIR / "institution-beijing.toml").read_text(encoding="utf-8")), actor="bench"
         )
         t0 = time.perf_counter()
         rep = import_results(reg, path, CODE, today=date(2026, 11, 22), actor="bench")
         t_import = time.perf_counter() - t0
         t0 = time.perf_counter()
-        issued = reg.issue_numbers(CODE, date(2026, 11, 22), actor="bench")
+        issued = reg.certificates.issue(CODE, date(2026, 11, 22), actor="bench")
         t_issue = time.perf_counter() - t0
         assert rep.rows == rows == parsed == len(issued)
-        assert reg.verify_audit_chain() is None
+        assert reg.audit.verify_chain() is None
         reg.close()
         size_mb = (d / "registry.sqlite").stat().st_size / 1e6
     return {

@@ -10,18 +10,17 @@ earlier spoiling and the destruction witness are read back from its ``blank_dest
 
 Dates are business dates (``on``): a sheet cannot leave the stock before the day it was received,
 nor be destroyed before the day it was spoiled — which is what keeps every period's
-reconciliation balanced. Mixed into :class:`registry.store.Registry`.
+reconciliation balanced.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from ._db import Database, Tx
 from .audit import AuditEntry
 from .blanks import (
     BlankReceipt,
@@ -34,8 +33,9 @@ from .blanks import (
     serial_range,
 )
 from .errors import NotFound, RegistryError, RuleViolation
+from .events import BlankDestroyed, BlankPrinted, BlankSpoiled, BlanksReceived
 
-__all__ = ["BlanksMixin"]
+__all__ = ["Blanks"]
 
 _CHUNK = 500
 _SHEET_COLS = (
@@ -86,16 +86,16 @@ def _need(text: str, zh: str, en: str) -> str:
     return text.strip()
 
 
-class BlanksMixin:
-    _conn: sqlite3.Connection
-    _write: Callable[[], AbstractContextManager[sqlite3.Cursor]]
-    _now: Callable[[], str]
-    _audit: Callable[[sqlite3.Cursor, str, str], Any]
+class Blanks:
+    """The blank-sheet ledger (``reg.blanks``)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod
-    def _blank_institution(cur: sqlite3.Cursor | sqlite3.Connection, code: str, *, active: bool) -> str:
-        row = cur.execute("SELECT status, name_zh FROM institutions WHERE code = ?", (code,)).fetchone()
+    def _blank_institution(tx: Tx | Database, code: str, *, active: bool) -> str:
+        row = tx.execute("SELECT status, name_zh FROM institutions WHERE code = ?", (code,)).fetchone()
         if row is None:
             raise NotFound(f"机构 {code} 未备案", f"institution {code} is not filed")
         if active and row[0] != "active":
@@ -103,16 +103,16 @@ class BlanksMixin:
         return str(row[1])
 
     @staticmethod
-    def _sheets_by_serial(cur: sqlite3.Cursor, serials: Sequence[str]) -> dict[str, BlankSheet]:
+    def _sheets_by_serial(tx: Tx, serials: Sequence[str]) -> dict[str, BlankSheet]:
         found: dict[str, BlankSheet] = {}
         for chunk in _chunks(serials):
             q = ",".join("?" * len(chunk))
-            for r in cur.execute(f"SELECT {_SHEET_COLS} FROM {_SHEET_FROM} WHERE s.serial IN ({q})", chunk):
+            for r in tx.execute(f"SELECT {_SHEET_COLS} FROM {_SHEET_FROM} WHERE s.serial IN ({q})", chunk):
                 found[r[0]] = _sheet(r)
         return found
 
     # -- receipt ---------------------------------------------------------------------------
-    def receive_blanks(
+    def receive(
         self,
         institution_code: str,
         *,
@@ -130,10 +130,10 @@ class BlanksMixin:
         """
         rng = serial_range(first_serial, last_serial)
         source = _need(source, "来源（供货方或发放单位）", "source (supplier or issuing body)")
-        with self._write() as cur:
-            self._blank_institution(cur, institution_code, active=True)
+        with self._db.write(actor) as tx:
+            self._blank_institution(tx, institution_code, active=True)
             digits_from = len(rng.prefix) + 1
-            hit = cur.execute(
+            hit = tx.execute(
                 "SELECT serial, institution_code, receipt_id, COUNT(*) OVER () FROM blank_sheets "
                 "WHERE serial BETWEEN ? AND ? AND length(serial) = ? AND substr(serial, ?) NOT GLOB '*[^0-9]*' "
                 "ORDER BY serial LIMIT 1",
@@ -145,14 +145,13 @@ class BlanksMixin:
                     f"range {rng} overlaps {hit[3]} blank sheet(s) already in the ledger "
                     f"(e.g. {hit[0]}, institution {hit[1]}, receipt {hit[2]})",
                 )
-            now = self._now()
-            cur.execute(
+            now = tx.at
+            receipt_id = tx.insert(
                 "INSERT INTO blank_receipts (institution_code, received_on, first_serial, last_serial, count, source, "
                 "note, created_at) VALUES (?,?,?,?,?,?,?,?)",
                 (institution_code, on.isoformat(), rng.first_serial, rng.last_serial, rng.count, source, note, now),
             )
-            receipt_id = int(cur.lastrowid or 0)
-            cur.executemany(
+            tx.executemany(
                 "INSERT INTO blank_sheets (serial, institution_code, receipt_id) VALUES (?,?,?)",
                 ((s, institution_code, receipt_id) for s in rng),
             )
@@ -166,24 +165,34 @@ class BlanksMixin:
                 source=source,
                 note=note,
             )
-            audit = self._audit(cur, now, actor)
-            audit.add("blank_receive", "blank_receipt", str(receipt_id), None, receipt.as_dict())
-            audit.flush()
+            tx.log(
+                str(receipt_id),
+                BlanksReceived(
+                    id=receipt_id,
+                    institution_code=institution_code,
+                    received_on=on,
+                    first_serial=rng.first_serial,
+                    last_serial=rng.last_serial,
+                    count=rng.count,
+                    source=source,
+                    note=note,
+                ),
+            )
             return receipt
 
     # -- printing --------------------------------------------------------------------------
-    def draw_blank(
+    def draw(
         self, institution_code: str, certificate_id: int, *, on: date, actor: str, replacement: bool = False
     ) -> str:
         """The serial of the sheet the certificate is printed on: the lowest one in stock on ``on``.
 
-        The sheet becomes ``printed`` for that certificate. See :meth:`draw_blanks`.
+        The sheet becomes ``printed`` for that certificate. See :meth:`draw_many`.
         """
-        return self.draw_blanks(institution_code, [certificate_id], on=on, actor=actor, replacement=replacement)[
+        return self.draw_many(institution_code, [certificate_id], on=on, actor=actor, replacement=replacement)[
             certificate_id
         ]
 
-    def draw_blanks(
+    def draw_many(
         self,
         institution_code: str,
         certificate_ids: Sequence[int],
@@ -208,14 +217,14 @@ class BlanksMixin:
                 raise RuleViolation(f"记录 {cid} 重复出现", f"record {cid} is listed twice")
             seen.add(cid)
         day = on.isoformat()
-        with self._write() as cur:
-            self._blank_institution(cur, institution_code, active=True)
+        with self._db.write(actor) as tx:
+            self._blank_institution(tx, institution_code, active=True)
             numbers: dict[int, str] = {}
             for chunk in _chunks(ids):
                 q = ",".join("?" * len(chunk))
                 found = {
                     int(r[0]): (r[1], r[2], r[3])
-                    for r in cur.execute(
+                    for r in tx.execute(
                         "SELECT c.id, c.institution_code, c.status, n.number FROM certificates c "
                         f"LEFT JOIN issued_numbers n ON n.certificate_id = c.id WHERE c.id IN ({q})",
                         chunk,
@@ -236,13 +245,13 @@ class BlanksMixin:
                     numbers[cid] = number
             printed: dict[int, list[str]] = {}
             if len(ids) == 1:
-                rows = cur.execute(
+                rows = tx.execute(
                     "SELECT certificate_id, serial FROM blank_sheets WHERE institution_code = ? AND state = 'printed' "
                     "AND certificate_id = ?",
                     (institution_code, ids[0]),
                 )
             else:
-                rows = cur.execute(
+                rows = tx.execute(
                     "SELECT certificate_id, serial FROM blank_sheets WHERE institution_code = ? AND state = 'printed'",
                     (institution_code,),
                 )
@@ -262,7 +271,7 @@ class BlanksMixin:
                     )
             sheets = [
                 r[0]
-                for r in cur.execute(
+                for r in tx.execute(
                     "SELECT s.serial FROM blank_sheets s JOIN blank_receipts r ON r.id = s.receipt_id "
                     "WHERE s.institution_code = ? AND s.state = 'in_stock' AND r.received_on <= ? "
                     "ORDER BY s.serial LIMIT ?",
@@ -271,7 +280,7 @@ class BlanksMixin:
             ]
             if len(sheets) < len(ids):
                 total = int(
-                    cur.execute(
+                    tx.execute(
                         "SELECT COUNT(*) FROM blank_sheets WHERE institution_code = ? AND state = 'in_stock'",
                         (institution_code,),
                     ).fetchone()[0]
@@ -284,32 +293,35 @@ class BlanksMixin:
                     f"{len(sheets)} in stock on {day}" + (f" ({later} more received after {day})" if later else ""),
                 )
             reason = "补发 replacement" if replacement else None
-            cur.executemany(
+            tx.executemany(
                 "UPDATE blank_sheets SET state = 'printed', certificate_id = ?, changed_on = ?, reason = ? "
                 "WHERE serial = ? AND state = 'in_stock'",
                 [(cid, day, reason, serial) for cid, serial in zip(ids, sheets, strict=True)],
             )
-            audit = self._audit(cur, self._now(), actor)
             for cid, serial in zip(ids, sheets, strict=True):
-                after: dict[str, Any] = {"state": "printed", "on": day, "certificate_id": cid, "number": numbers[cid]}
-                if replacement:
-                    after["replaces"] = printed[cid]
-                audit.add("blank_print", "blank_sheet", serial, {"state": "in_stock"}, after)
-            audit.flush()
+                tx.log(
+                    serial,
+                    BlankPrinted(
+                        on=on,
+                        certificate_id=cid,
+                        number=numbers[cid],
+                        replaces=printed[cid] if replacement else None,
+                    ),
+                )
             return dict(zip(ids, sheets, strict=True))
 
     # -- spoiling and destruction -----------------------------------------------------------
-    def spoil_blank(self, serial: str, *, on: date, reason: str, actor: str) -> None:
+    def spoil(self, serial: str, *, on: date, reason: str, actor: str) -> None:
         """Record an unused sheet as spoiled (作废: misprint, jam, damage; 第六条 损耗证书去向登记).
 
         Only a sheet in stock can be spoiled. A sheet recorded as printed stays printed: the ledger
         only moves forward, so spoil a misprinted sheet *before* its print is recorded, and treat a
-        damaged printed certificate as a replacement (``draw_blank(..., replacement=True)``).
+        damaged printed certificate as a replacement (``draw(..., replacement=True)``).
         """
         reason = _need(reason, "作废原因", "reason for spoiling")
         serial = normalise_serial(serial)
-        with self._write() as cur:
-            sheet = self._sheets_by_serial(cur, [serial]).get(serial)
+        with self._db.write(actor) as tx:
+            sheet = self._sheets_by_serial(tx, [serial]).get(serial)
             if sheet is None:
                 raise NotFound(f"台账中没有空白证书 {serial}", f"blank sheet {serial} is not in the ledger")
             if sheet.state == "printed":
@@ -332,23 +344,13 @@ class BlanksMixin:
                     f"作废日期 {on} 早于空白证书 {serial} 的入库日期 {sheet.received_on}",
                     f"spoiling date {on} is before blank sheet {serial} was received ({sheet.received_on})",
                 )
-            cur.execute(
+            tx.execute(
                 "UPDATE blank_sheets SET state = 'spoiled', changed_on = ?, reason = ? WHERE serial = ?",
                 (on.isoformat(), reason, serial),
             )
-            audit = self._audit(cur, self._now(), actor)
-            audit.add(
-                "blank_spoil",
-                "blank_sheet",
-                serial,
-                {"state": "in_stock"},
-                {"state": "spoiled", "on": on.isoformat(), "reason": reason},
-            )
-            audit.flush()
+            tx.log(serial, BlankSpoiled(on=on, reason=reason))
 
-    def destroy_blanks(
-        self, serials: Iterable[str], *, on: date, reason: str, witness: str, actor: str
-    ) -> dict[str, str]:
+    def destroy(self, serials: Iterable[str], *, on: date, reason: str, witness: str, actor: str) -> dict[str, str]:
         """Destroy spoiled sheets or surplus sheets from stock (销毁, 第六条), with who witnessed it.
 
         All or nothing; returns each serial's state before (``spoiled`` or ``in_stock``).
@@ -362,8 +364,8 @@ class BlanksMixin:
             dup = next(s for i, s in enumerate(wanted) if s in wanted[:i])
             raise RuleViolation(f"空白证书 {dup} 重复出现", f"blank sheet {dup} is listed twice")
         day = on.isoformat()
-        with self._write() as cur:
-            found = self._sheets_by_serial(cur, wanted)
+        with self._db.write(actor) as tx:
+            found = self._sheets_by_serial(tx, wanted)
             updates: list[tuple[str, str, str]] = []
             before: dict[str, str] = {}
             for serial in wanted:
@@ -391,74 +393,74 @@ class BlanksMixin:
                     )
                 before[serial] = sheet.state
                 updates.append((day, reason, serial))
-            cur.executemany(
+            tx.executemany(
                 "UPDATE blank_sheets SET state = 'destroyed', changed_on = ?, reason = ? WHERE serial = ?", updates
             )
-            audit = self._audit(cur, self._now(), actor)
             for serial in wanted:
                 sheet = found[serial]
-                prior: dict[str, Any] = {"state": sheet.state}
-                if sheet.state == "spoiled":
-                    prior |= {"on": sheet.changed_on.isoformat() if sheet.changed_on else None, "reason": sheet.reason}
-                audit.add(
-                    "blank_destroy",
-                    "blank_sheet",
+                spoiled = sheet.state == "spoiled"
+                tx.log(
                     serial,
-                    prior,
-                    {"state": "destroyed", "on": day, "reason": reason, "witness": witness},
+                    BlankDestroyed(
+                        was_state=sheet.state,
+                        spoiled_on=sheet.changed_on if spoiled else None,
+                        spoil_reason=sheet.reason if spoiled else None,
+                        on=on,
+                        reason=reason,
+                        witness=witness,
+                    ),
                 )
-            audit.flush()
             return before
 
     # -- reading ---------------------------------------------------------------------------
-    def blank_sheet(self, serial: str) -> BlankSheet:
+    def sheet(self, serial: str) -> BlankSheet:
         serial = normalise_serial(serial)
-        r = self._conn.execute(f"SELECT {_SHEET_COLS} FROM {_SHEET_FROM} WHERE s.serial = ?", (serial,)).fetchone()
+        r = self._db.execute(f"SELECT {_SHEET_COLS} FROM {_SHEET_FROM} WHERE s.serial = ?", (serial,)).fetchone()
         if r is None:
             raise NotFound(f"台账中没有空白证书 {serial}", f"blank sheet {serial} is not in the ledger")
         return _sheet(r)
 
-    def blank_sheets(self, institution_code: str, *, state: str | None = None) -> list[BlankSheet]:
+    def sheets(self, institution_code: str, *, state: str | None = None) -> list[BlankSheet]:
         """The institution's sheets in serial order, optionally in one state."""
         sql = f"SELECT {_SHEET_COLS} FROM {_SHEET_FROM} WHERE s.institution_code = ?"
         params: list[Any] = [institution_code]
         if state is not None:
             sql += " AND s.state = ?"
             params.append(state)
-        return [_sheet(r) for r in self._conn.execute(sql + " ORDER BY s.serial", params)]
+        return [_sheet(r) for r in self._db.execute(sql + " ORDER BY s.serial", params)]
 
-    def blank_stock(self, institution_code: str) -> dict[str, int]:
+    def stock(self, institution_code: str) -> dict[str, int]:
         """Sheets per state now (``in_stock`` is what a physical count should find)."""
         out = {"in_stock": 0, "printed": 0, "spoiled": 0, "destroyed": 0}
-        for state, n in self._conn.execute(
+        for state, n in self._db.execute(
             "SELECT state, COUNT(*) FROM blank_sheets WHERE institution_code = ? GROUP BY state", (institution_code,)
         ):
             out[state] = int(n)
         return out
 
-    def blank_receipts(self, institution_code: str) -> list[BlankReceipt]:
-        rows = self._conn.execute(
+    def receipts(self, institution_code: str) -> list[BlankReceipt]:
+        rows = self._db.execute(
             "SELECT id, institution_code, received_on, first_serial, last_serial, count, source, note "
             "FROM blank_receipts WHERE institution_code = ? ORDER BY received_on, id",
             (institution_code,),
         )
         return [_receipt(r) for r in rows]
 
-    def blank_history(self, serial: str) -> list[AuditEntry]:
+    def history(self, serial: str) -> list[AuditEntry]:
         """A sheet's trace from the audit log: its receipt, then every step of the sheet itself."""
-        sheet = self.blank_sheet(serial)
-        rows = self._conn.execute(
+        sheet = self.sheet(serial)
+        rows = self._db.execute(
             "SELECT * FROM audit WHERE (entity = 'blank_receipt' AND entity_key = ?) "
             "OR (entity = 'blank_sheet' AND entity_key = ?) ORDER BY seq",
             (str(sheet.receipt_id), sheet.serial),
         )
         return [AuditEntry.from_row(r) for r in rows]
 
-    def blank_report(self, institution_code: str, period: Period) -> StockReport:
+    def report(self, institution_code: str, period: Period) -> StockReport:
         """The stock reconciliation of one institution for ``period`` (e.g. a half year, 第七条)."""
-        name = self._blank_institution(self._conn, institution_code, active=False)
+        name = self._blank_institution(self._db, institution_code, active=False)
         start, end = period.start.isoformat(), period.end.isoformat()
-        rows = self._conn.execute(
+        rows = self._db.execute(
             "SELECT s.serial, r.received_on, s.state, s.certificate_id, s.changed_on, s.reason "
             "FROM blank_sheets s JOIN blank_receipts r ON r.id = s.receipt_id "
             "WHERE s.institution_code = ? AND r.received_on <= ? "
@@ -466,15 +468,15 @@ class BlanksMixin:
             (institution_code, end, start),
         ).fetchall()
         destroyed = [r[0] for r in rows if r[2] == "destroyed"]
-        events: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        events: dict[str, BlankDestroyed] = {}
         for chunk in _chunks(destroyed):
             q = ",".join("?" * len(chunk))
-            for key, before, after in self._conn.execute(
+            for key, before, after in self._db.execute(
                 "SELECT entity_key, before, after FROM audit WHERE entity = 'blank_sheet' "
                 f"AND entity_key IN ({q}) AND action = 'blank_destroy'",
                 chunk,
             ):
-                events[key] = (json.loads(before), json.loads(after))
+                events[key] = BlankDestroyed.decode(json.loads(before), json.loads(after))
         timelines: list[SheetTimeline] = []
         for serial, received_on, state, cid, changed_on, reason in rows:
             received = date.fromisoformat(received_on)
@@ -495,31 +497,31 @@ class BlanksMixin:
                         f"已销毁的空白证书 {serial} 在审计日志中没有销毁记录",
                         f"destroyed blank sheet {serial} has no destruction entry in the audit log",
                     )
-                before, after = events[serial]
-                spoiled_on = before.get("on") if before.get("state") == "spoiled" else None
+                ev = events[serial]
+                spoiled = ev.was_state == "spoiled"
                 timelines.append(
                     SheetTimeline(
                         serial=serial,
                         received_on=received,
-                        spoiled_on=date.fromisoformat(spoiled_on) if spoiled_on else None,
-                        spoil_reason=str(before.get("reason") or ""),
+                        spoiled_on=ev.spoiled_on if spoiled else None,
+                        spoil_reason=(ev.spoil_reason or "") if spoiled else "",
                         destroyed_on=changed,
-                        destroy_reason=str(after.get("reason") or reason or ""),
-                        witness=str(after.get("witness") or ""),
+                        destroy_reason=ev.reason or reason or "",
+                        witness=ev.witness,
                     )
                 )
         return reconcile(
             institution_code,
             period,
             timelines,
-            self.blank_receipts(institution_code),
+            self.receipts(institution_code),
             institution_name=name,
         )
 
-    def blank_reports(self, period: Period) -> list[StockReport]:
-        """:meth:`blank_report` for every institution that has received blank sheets."""
-        codes = [r[0] for r in self._conn.execute("SELECT DISTINCT institution_code FROM blank_receipts ORDER BY 1")]
-        return [self.blank_report(code, period) for code in codes]
+    def reports(self, period: Period) -> list[StockReport]:
+        """:meth:`report` for every institution that has received blank sheets."""
+        codes = [r[0] for r in self._db.execute("SELECT DISTINCT institution_code FROM blank_receipts ORDER BY 1")]
+        return [self.report(code, period) for code in codes]
 
 
 def _state_zh(state: str) -> str:

@@ -7,10 +7,17 @@ is shown only as a digest prefix) or personal data.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._db import Database
+
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+
+from .errors import RegistryError
+from .events import SnapshotPublished
 
 __all__ = ["counter_problems", "photo_problems", "publish_entry_problems", "qr_token_digest", "short_digest"]
 
@@ -26,7 +33,7 @@ def short_digest(hex_digest: str | None) -> str:
     return "(无 none)" if hex_digest is None else f"sha256:{hex_digest[:12]}…"
 
 
-def _numbers_using(conn: sqlite3.Connection, sha: str) -> str:
+def _numbers_using(conn: Database, sha: str) -> str:
     rows = conn.execute(
         "SELECT COALESCE(number, '#' || id) FROM certificate_view WHERE photo_sha256 = ? ORDER BY id LIMIT 4", (sha,)
     ).fetchall()
@@ -34,7 +41,7 @@ def _numbers_using(conn: sqlite3.Connection, sha: str) -> str:
     return ", ".join(names) if names else "-"
 
 
-def photo_problems(conn: sqlite3.Connection) -> Iterator[Problem]:
+def photo_problems(conn: Database) -> Iterator[Problem]:
     """Every stored photo must hash to its key (the ``photo_sha256`` the import and correction
     events record), and every certificate's photo must be there."""
     for sha, data in conn.execute("SELECT sha256, data FROM photos ORDER BY sha256"):
@@ -121,7 +128,7 @@ def _serial_problems(
         )
 
 
-def counter_problems(conn: sqlite3.Connection) -> Iterator[Problem]:
+def counter_problems(conn: Database) -> Iterator[Problem]:
     """Certificate serial counters against ``issued_numbers``, proof counters against ``proofs``."""
     cert_counters = [
         (f"{code}{year % 100:02d}{level}", f"number_counters[{code}/{year}/{level}]", int(last))
@@ -149,17 +156,17 @@ def counter_problems(conn: sqlite3.Connection) -> Iterator[Problem]:
     )
 
 
-def _published_seqs(conn: sqlite3.Connection) -> set[int]:
+def _published_seqs(conn: Database) -> set[int]:
     out: set[int] = set()
     for (after,) in conn.execute("SELECT after FROM audit WHERE entity = 'snapshot' AND action = 'publish'"):
         try:
-            out.add(int(json.loads(after)["audit_seq"]))
-        except (TypeError, ValueError, KeyError):
+            out.add(SnapshotPublished.decode(None, json.loads(after)).audit_seq)
+        except (TypeError, ValueError, KeyError, RegistryError):
             continue
     return out
 
 
-def publish_entry_problems(conn: sqlite3.Connection, sizes: Iterable[int], log_size: int) -> Iterator[Problem]:
+def publish_entry_problems(conn: Database, sizes: Iterable[int], log_size: int) -> Iterator[Problem]:
     """A publish signs the checkpoint at the log's head, then appends its own ``publish`` entry:
     a checkpoint whose publish entry is gone shows entries deleted after the checkpoint."""
     published = _published_seqs(conn)

@@ -1,5 +1,5 @@
 """The registry's part for the life of a certificate after issue (SPEC §4): corrections,
-suspension, reissue (补发) and lost-certificate proofs (证明). Mixed into ``Registry``.
+suspension, reissue (补发) and lost-certificate proofs (证明).
 
 Every change keeps the old data readable: the superseded version goes to
 ``certificate_versions`` and the audit entry records before and after, in the same transaction.
@@ -8,26 +8,36 @@ Every change keeps the old data readable: the superseded version goes to
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import secrets
-import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from ._certificates_store import Certificates, cert_data
 from ._coverage import qr_token_digest
+from ._db import Database, Tx
+from ._institutions_store import Institutions
 from .errors import NotFound, Problem, RuleViolation
+from .events import (
+    Corrected,
+    ProofAdded,
+    ProofDelivered,
+    Reissued,
+    Revoked,
+    StatusChange,
+    Suspended,
+    Unsuspended,
+    decode,
+)
 from .fields import FIELD_LINE_UNITS, clean_value, wrap_units
 from .ids import check_id
-from .models import Certificate, CertStatus, Institution
+from .models import Certificate, CertStatus
+from .photo_rule import photo_problem
 
-__all__ = ["Correction", "CorrectionField", "LifecycleMixin", "Proof", "SupersededToken", "VersionEvent", "check_photo"]
-
-MIN_PHOTO_PX = 200
+__all__ = ["Correction", "CorrectionField", "Lifecycle", "Proof", "SupersededToken", "VersionEvent", "check_photo"]
 
 
 class CorrectionField(StrEnum):
@@ -89,77 +99,63 @@ class SupersededToken:
 
 
 def check_photo(data: bytes) -> tuple[Problem, ...]:
-    """A replacement photo: JPEG or PNG, at least 200 px each way (as the import requires)."""
-    from PIL import Image, UnidentifiedImageError
-
-    field = "照片 photo"
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            fmt, (w, h) = im.format, im.size
-    except (UnidentifiedImageError, OSError):
-        return (Problem(zh="照片不是可读的图片", en="the photo is not a readable image", field=field),)
-    if fmt not in ("JPEG", "PNG"):
-        return (
-            Problem(
-                zh=f"照片应为 JPEG 或 PNG，实为 {fmt}", en=f"the photo must be JPEG or PNG, got {fmt}", field=field
-            ),
-        )
-    if min(w, h) < MIN_PHOTO_PX:
-        return (
-            Problem(
-                zh=f"照片只有 {w}×{h} 像素，至少需要 {MIN_PHOTO_PX} 像素",
-                en=f"the photo is only {w}×{h} px; at least {MIN_PHOTO_PX} px is needed",
-                field=field,
-            ),
-        )
-    return ()
+    """A replacement photo: the import's rule (:func:`registry.photo_rule.photo_problem`)."""
+    problem = photo_problem(data)
+    return () if problem is None else (problem,)
 
 
-class LifecycleMixin:
-    _conn: sqlite3.Connection
-    _write: Callable[[], AbstractContextManager[sqlite3.Cursor]]
-    _now: Callable[[], str]
-    _audit: Callable[[sqlite3.Cursor, str, str], Any]
-    certificate: Callable[[str], Certificate]
-    certificate_by_id: Callable[[int], Certificate]
-    institution: Callable[[str], Institution]
-    _set_status: Callable[..., None]
+class Lifecycle:
+    """After issue: corrections, status, reissue, proofs (``reg.lifecycle``)."""
+
+    def __init__(self, db: Database, certificates: Certificates, institutions: Institutions) -> None:
+        self._db = db
+        self._certs = certificates
+        self._institutions = institutions
 
     # -- reading ---------------------------------------------------------------------------
-    def _events(self, certificate_id: int, *actions: str) -> Iterator[tuple[int, str, Any, Any]]:
-        rows = self._conn.execute(
-            "SELECT seq, action, before, after FROM audit WHERE entity = 'certificate' AND entity_key = ? ORDER BY seq",
-            (str(certificate_id),),
+    def _events(self, certificate_id: int, *actions: str) -> Iterator[Any]:
+        """The certificate's declared events of these actions, oldest first."""
+        q = ",".join("?" * len(actions))
+        rows = self._db.execute(
+            "SELECT action, before, after FROM audit WHERE entity = 'certificate' AND entity_key = ? "
+            f"AND action IN ({q}) ORDER BY seq",
+            (str(certificate_id), *actions),
         )
-        for seq, action, before, after in rows:
-            if not actions or action in actions:
-                yield seq, action, json.loads(before) if before else None, json.loads(after) if after else None
+        for action, before, after in rows:
+            yield decode("certificate", action, json.loads(before) if before else None, json.loads(after or "null"))
 
     def corrections(self, certificate_id: int) -> list[Correction]:
         """Every correction of the certificate, oldest first (the original values stay readable)."""
-        c = self.certificate_by_id(certificate_id)
-        out = []
-        for _, _, before, after in self._events(certificate_id, "correct"):
-            fld = CorrectionField(after["field"])
-            out.append(
-                Correction(
-                    certificate_id=certificate_id,
-                    number=str(c.number),
-                    field=fld,
-                    before=str(before[fld.value]),
-                    after=str(after[fld.value]),
-                    reason=str(after["reason"]),
-                    approved_by=str(after["approved_by"]),
-                    approval_ref=str(after.get("approval_ref") or ""),
-                    on=str(after["on"]),
-                    version=int(after["version"]),
-                )
+        c = self._certs.by_id(certificate_id)
+        return [
+            Correction(
+                certificate_id=certificate_id,
+                number=str(c.number),
+                field=CorrectionField(e.field),
+                before=e.old,
+                after=e.new,
+                reason=e.reason,
+                approved_by=e.approved_by,
+                approval_ref=e.approval_ref,
+                on=e.on.isoformat(),
+                version=e.version,
             )
-        return out
+            for e in self._events(certificate_id, "correct")
+        ]
+
+    def status_event(self, certificate_id: int) -> tuple[str, str] | None:
+        """(date, public reason or "") of the last revocation or suspension, if any.
+
+        The internal reason stays in the audit log; entries from before the two were separated
+        have only one reason, which was public then and stays so (:meth:`StatusChange.upgrade`)."""
+        last: StatusChange | None = None
+        for e in self._events(certificate_id, "revoke", "suspend"):
+            last = e
+        return None if last is None else (last.on.isoformat(), last.public_reason or "")
 
     def version_history(self, certificate_id: int) -> list[dict[str, Any]]:
         """The superseded versions' data, oldest first."""
-        rows = self._conn.execute(
+        rows = self._db.execute(
             "SELECT version, data, superseded_at FROM certificate_versions WHERE certificate_id = ? ORDER BY version",
             (certificate_id,),
         )
@@ -173,14 +169,14 @@ class LifecycleMixin:
     def version_events(self, certificate_id: int) -> list[VersionEvent]:
         """Every correction and reissue of the certificate, oldest first."""
         return [
-            VersionEvent(version=int(after["version"]), action=action, on=str(after["on"]))
-            for _, action, _, after in self._events(certificate_id, "correct", "reissue")
+            VersionEvent(version=e.version, action=e.ACTION, on=e.on.isoformat())
+            for e in self._events(certificate_id, "correct", "reissue")
         ]
 
     def superseded_tokens(self, certificate_id: int) -> list[SupersededToken]:
         """The QR tokens reissues retired (a reissue gives the new paper a new token), oldest first."""
         dates = {e.version: e.on for e in self.version_events(certificate_id) if e.action == "reissue"}
-        rows = self._conn.execute(
+        rows = self._db.execute(
             "SELECT version, data FROM certificate_versions WHERE certificate_id = ? ORDER BY version",
             (certificate_id,),
         )
@@ -193,10 +189,8 @@ class LifecycleMixin:
 
     def version_event(self, certificate_id: int) -> tuple[str, str] | None:
         """(action, date) that made the current version — a correction or a reissue — if any."""
-        last = None
-        for _, action, _, after in self._events(certificate_id, "correct", "reissue"):
-            last = (action, str(after["on"]))
-        return last
+        events = self.version_events(certificate_id)
+        return (events[-1].action, events[-1].on) if events else None
 
     def replacement_date(self, certificate_id: int) -> date | None:
         """The replacement (补发) date, when the current version is a reissue."""
@@ -204,7 +198,7 @@ class LifecycleMixin:
         return date.fromisoformat(ev[1]) if ev and ev[0] == "reissue" else None
 
     def proofs(self, certificate_id: int) -> list[Proof]:
-        rows = self._conn.execute(
+        rows = self._db.execute(
             "SELECT proof_number, certificate_id, version, applied_on, issued_on, pdf_sha256, file_name "
             "FROM proofs WHERE certificate_id = ? ORDER BY proof_number",
             (certificate_id,),
@@ -212,7 +206,7 @@ class LifecycleMixin:
         return [_proof(r) for r in rows]
 
     def proof(self, proof_number: str) -> Proof:
-        row = self._conn.execute(
+        row = self._db.execute(
             "SELECT proof_number, certificate_id, version, applied_on, issued_on, pdf_sha256, file_name "
             "FROM proofs WHERE proof_number = ?",
             (proof_number,),
@@ -223,7 +217,7 @@ class LifecycleMixin:
 
     # -- changes ---------------------------------------------------------------------------
     def _live(self, number: str, what: tuple[str, str]) -> Certificate:
-        c = self.certificate(number)
+        c = self._certs.get(number)
         if c.status is CertStatus.REVOKED:
             raise RuleViolation(
                 f"证书 {number} 已撤销，不能{what[0]}", f"certificate {number} is revoked and cannot be {what[1]}"
@@ -237,12 +231,11 @@ class LifecycleMixin:
             raise RuleViolation(f"证书 {number} 尚未签发", f"certificate {number} has not been issued")
         return c
 
-    def _new_version(self, cur: sqlite3.Cursor, c: Certificate, now: str, *, retire_token: bool = False) -> int:
+    @staticmethod
+    def _new_version(tx: Tx, c: Certificate, now: str, *, retire_token: bool = False) -> int:
         """Keep the current version's data; ``retire_token``: with its QR token (a reissue replaces it)."""
-        from .store import cert_data
-
         data = cert_data(c) | ({"qr_token": c.qr_token} if retire_token and c.qr_token else {})
-        cur.execute(
+        tx.execute(
             "INSERT INTO certificate_versions VALUES (?,?,?,?)",
             (c.id, c.version, json.dumps(data, ensure_ascii=False, sort_keys=True, default=str), now),
         )
@@ -273,7 +266,7 @@ class LifecycleMixin:
                 "更正须写明原因并经批准（原因、批准人）", "a correction needs a written reason and who approved it"
             )
         previous = self.corrections(c.id)
-        inst = self.institution(c.institution_code)
+        inst = self._institutions.get(c.institution_code)
         if inst.one_modification_only and previous:
             raise RuleViolation(
                 f"证书 {number} 已修改过一次，本机构每张证书只能申请一次修改",
@@ -310,35 +303,32 @@ class LifecycleMixin:
             raise RuleViolation(
                 f"新{_LABEL[field][0]}与原来相同", f"the new {_LABEL[field][1]} is the same as the current one"
             )
-        with self._write() as cur:
-            now = self._now()
-            version = self._new_version(cur, c, now)
+        with self._db.write(actor) as tx:
+            now = tx.at
+            version = self._new_version(tx, c, now)
             if photo is not None:
-                cur.execute("INSERT OR IGNORE INTO photos VALUES (?, ?)", (new, photo))
-            cur.execute(
+                tx.execute("INSERT INTO photos VALUES (?, ?) ON CONFLICT DO NOTHING", (new, photo))
+            tx.execute(
                 f"UPDATE certificates SET {field.value} = ?, version = ?, updated_at = ? WHERE id = ?",
                 (new, version, now, c.id),
             )
-            audit = self._audit(cur, now, actor)
-            audit.add(
-                "correct",
-                "certificate",
+            tx.log(
                 str(c.id),
-                {field.value: old, "version": c.version},
-                {
-                    "field": field.value,
-                    field.value: new,
-                    "version": version,
-                    "reason": reason,
-                    "approved_by": approved_by,
-                    "approval_ref": approval_ref,
-                    "on": on,
-                },
+                Corrected(
+                    field=field.value,
+                    old=old,
+                    new=new,
+                    was_version=c.version,
+                    version=version,
+                    reason=reason,
+                    approved_by=approved_by,
+                    approval_ref=approval_ref,
+                    on=on,
+                ),
             )
-            audit.flush()
-        return self.certificate_by_id(c.id)
+        return self._certs.by_id(c.id)
 
-    def revoke_certificate(
+    def revoke(
         self,
         number: str,
         *,
@@ -360,37 +350,64 @@ class LifecycleMixin:
             )
         self._set_status(
             number,
+            Revoked,
             CertStatus.REVOKED,
             reason=reason,
             on=on,
             actor=actor,
-            action="revoke",
-            extra={"benefits_cancelled": True, "commitment_sha256": commitment_sha256},
             public_reason=public_reason,
+            benefits_cancelled=True,
+            commitment_sha256=commitment_sha256,
         )
 
     def suspend(self, number: str, *, reason: str, on: date, actor: str, public_reason: str | None = None) -> None:
         """Suspend suspicious data from query (004_… 第十七条)."""
-        c = self.certificate(number)
+        c = self._certs.get(number)
         if c.status is not CertStatus.VALID:
             raise RuleViolation(
                 f"证书 {number} 状态为 {c.status.value}，不能暂停", f"certificate {number} is {c.status.value}"
             )
         self._set_status(
-            number,
-            CertStatus.SUSPENDED,
-            reason=reason,
-            on=on,
-            actor=actor,
-            action="suspend",
-            public_reason=public_reason,
+            number, Suspended, CertStatus.SUSPENDED, reason=reason, on=on, actor=actor, public_reason=public_reason
         )
 
     def unsuspend(self, number: str, *, reason: str, on: date, actor: str) -> None:
-        c = self.certificate(number)
+        c = self._certs.get(number)
         if c.status is not CertStatus.SUSPENDED:
             raise RuleViolation(f"证书 {number} 没有被暂停", f"certificate {number} is not suspended")
-        self._set_status(number, CertStatus.VALID, reason=reason, on=on, actor=actor, action="unsuspend")
+        self._set_status(number, Unsuspended, CertStatus.VALID, reason=reason, on=on, actor=actor)
+
+    def _set_status(
+        self,
+        number: str,
+        kind: type[StatusChange],
+        status: CertStatus,
+        *,
+        reason: str,
+        on: date,
+        actor: str,
+        public_reason: str | None = None,
+        **extra: Any,
+    ) -> None:
+        """The one path every status change takes (the rules are in the public methods above)."""
+        if not reason.strip():
+            raise RuleViolation("必须写明原因", "a reason is required")
+        public = (public_reason or "").strip() or None
+        with self._db.write(actor) as tx:
+            row = tx.one(
+                "SELECT c.id, c.status FROM certificates c JOIN issued_numbers n ON n.certificate_id = c.id "
+                "WHERE n.number = ?",
+                (number,),
+            )
+            if row is None:
+                raise NotFound(f"证书 {number} 不在登记库中", f"certificate {number} is not in the registry")
+            if row[1] == CertStatus.REVOKED:
+                raise RuleViolation(f"证书 {number} 已被撤销", f"certificate {number} is already revoked")
+            tx.execute("UPDATE certificates SET status = ?, updated_at = ? WHERE id = ?", (status.value, tx.at, row[0]))
+            tx.log(
+                str(row[0]),
+                kind(was_status=row[1], status=status.value, on=on, reason=reason, public_reason=public, **extra),
+            )
 
     def reissue(
         self, number: str, *, applied_on: date, on: date, service_due: date, damaged_returned: bool, actor: str
@@ -406,31 +423,27 @@ class LifecycleMixin:
         if on < applied_on:
             raise RuleViolation("补发日期早于申请日期", "the replacement date is before the application date")
         token = secrets.token_urlsafe(16)
-        with self._write() as cur:
-            now = self._now()
-            version = self._new_version(cur, c, now, retire_token=True)
-            cur.execute(
+        with self._db.write(actor) as tx:
+            now = tx.at
+            version = self._new_version(tx, c, now, retire_token=True)
+            tx.execute(
                 "UPDATE certificates SET version = ?, qr_token = ?, updated_at = ? WHERE id = ?",
                 (version, token, now, c.id),
             )
-            audit = self._audit(cur, now, actor)
-            audit.add(
-                "reissue",
-                "certificate",
+            tx.log(
                 str(c.id),
-                {"version": c.version},
-                {
-                    "version": version,
-                    "on": on,
-                    "applied_on": applied_on,
-                    "service_due": service_due,
-                    "within_service_time": on <= service_due,
-                    "damaged_original_returned": damaged_returned,
-                    "qr_token_sha256": qr_token_digest(token),
-                },
+                Reissued(
+                    was_version=c.version,
+                    version=version,
+                    on=on,
+                    applied_on=applied_on,
+                    service_due=service_due,
+                    within_service_time=on <= service_due,
+                    damaged_original_returned=damaged_returned,
+                    qr_token_sha256=qr_token_digest(token),
+                ),
             )
-            audit.flush()
-        return self.certificate_by_id(c.id)
+        return self._certs.by_id(c.id)
 
     def add_proof(self, number: str, *, applied_on: date, on: date, service_due: date, actor: str) -> Proof:
         """Register a lost-certificate proof (职业技能等级证书证明, 001_… 附件4) with its own number.
@@ -440,41 +453,36 @@ class LifecycleMixin:
         c = self._live(number, ("出具证明", "given a proof"))
         if on < applied_on:
             raise RuleViolation("出具日期早于申请日期", "the proof date is before the application date")
-        with self._write() as cur:
-            now = self._now()
-            row = cur.execute(
+        with self._db.write(actor) as tx:
+            now = tx.at
+            row = tx.execute(
                 "SELECT last_serial FROM proof_counters WHERE institution_code = ? AND year = ?",
                 (c.institution_code, on.year),
             ).fetchone()
             serial = (int(row[0]) if row else 0) + 1
             if serial > 999_999:
                 raise RuleViolation(f"{on.year} 年证明序号已用尽", f"proof serials for {on.year} are exhausted")
-            cur.execute(
+            tx.execute(
                 "INSERT INTO proof_counters VALUES (?,?,?) ON CONFLICT (institution_code, year) "
                 "DO UPDATE SET last_serial = excluded.last_serial",
                 (c.institution_code, on.year, serial),
             )
             proof_number = f"{c.institution_code}ZM{on.year % 100:02d}{serial:06d}"
-            cur.execute(
+            tx.execute(
                 "INSERT INTO proofs VALUES (?,?,?,?,?,NULL,NULL,?)",
                 (proof_number, c.id, c.version, applied_on.isoformat(), on.isoformat(), now),
             )
-            audit = self._audit(cur, now, actor)
-            audit.add(
-                "proof",
-                "certificate",
+            tx.log(
                 str(c.id),
-                None,
-                {
-                    "proof_number": proof_number,
-                    "version": c.version,
-                    "on": on,
-                    "applied_on": applied_on,
-                    "service_due": service_due,
-                    "within_service_time": on <= service_due,
-                },
+                ProofAdded(
+                    proof_number=proof_number,
+                    version=c.version,
+                    on=on,
+                    applied_on=applied_on,
+                    service_due=service_due,
+                    within_service_time=on <= service_due,
+                ),
             )
-            audit.flush()
         return self.proof(proof_number)
 
     def record_proof_pdf(self, proof_number: str, *, pdf_sha256: str, file_name: str, actor: str) -> None:
@@ -484,21 +492,14 @@ class LifecycleMixin:
             if p.pdf_sha256 == pdf_sha256:
                 return
             raise RuleViolation(f"证明 {proof_number} 已签章交付", f"proof {proof_number} was already sealed")
-        with self._write() as cur:
-            now = self._now()
-            cur.execute(
+        with self._db.write(actor) as tx:
+            tx.execute(
                 "UPDATE proofs SET pdf_sha256 = ?, file_name = ? WHERE proof_number = ?",
                 (pdf_sha256, file_name, proof_number),
             )
-            audit = self._audit(cur, now, actor)
-            audit.add(
-                "deliver_proof",
-                "certificate",
-                str(p.certificate_id),
-                None,
-                {"proof_number": proof_number, "pdf_sha256": pdf_sha256, "file": file_name},
+            tx.log(
+                str(p.certificate_id), ProofDelivered(proof_number=proof_number, pdf_sha256=pdf_sha256, file=file_name)
             )
-            audit.flush()
 
 
 def _proof(r: tuple[Any, ...]) -> Proof:

@@ -8,13 +8,38 @@ bypassing the store — shows up as the first difference, named by table, key an
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._db import Database
+
 import json
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ._coverage import qr_token_digest, short_digest
+from .errors import RegistryError
+from .events import (
+    BatchImported,
+    Cancelled,
+    Corrected,
+    Delivered,
+    Event,
+    Filed,
+    IdentityFiled,
+    Imported,
+    Issued,
+    Merged,
+    ProofAdded,
+    ProofDelivered,
+    Refiled,
+    Reissued,
+    Renewed,
+    Reported,
+    StatusChange,
+    decode,
+)
 
 __all__ = ["Inconsistency", "replay_differences"]
 
@@ -56,14 +81,18 @@ class Inconsistency:
         )
 
 
-def _entries(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, str, Any, Any]]:
+def _events(conn: Database) -> Iterator[tuple[int, str, str, Event | None]]:
     for seq, action, entity, key, before, after in conn.execute(
         "SELECT seq, action, entity, entity_key, before, after FROM audit ORDER BY seq"
     ):
-        yield seq, action, entity, key, json.loads(before) if before else None, json.loads(after) if after else None
+        try:
+            ev = decode(entity, action, json.loads(before) if before else None, json.loads(after or "null"))
+        except (RegistryError, ValueError, TypeError, KeyError):
+            ev = None  # a payload that is not its event's shape: only an edit makes one (the chain says where)
+        yield seq, entity, key, ev
 
 
-def replay_differences(conn: sqlite3.Connection) -> Iterator[Inconsistency]:
+def replay_differences(conn: Database) -> Iterator[Inconsistency]:
     """Every difference between the tables and the replayed log, certificates first."""
     batches: dict[str, str] = {}
     certs: dict[int, dict[str, Any]] = {}
@@ -74,56 +103,55 @@ def replay_differences(conn: sqlite3.Connection) -> Iterator[Inconsistency]:
     filings: dict[str, dict[str, Any]] = {}
     inst_status: dict[str, tuple[str, Any, Any]] = {}
     identities: dict[str, str] = {}
-    for seq, action, entity, key, _before, after in _entries(conn):
+    for seq, entity, key, ev in _events(conn):
         last[(entity, key)] = seq
-        if entity == "batch" and action == "import":
-            batches[key] = after["institution_code"]
-        elif entity == "institution":
-            if action in ("file", "refile"):
-                filings[key] = after
-            elif action in ("cancel", "merge"):
-                inst_status[key] = (after["status"], after["on"], after.get("merged_into"))
-            elif action == "identity":
-                identities[after["identity"]] = after["fingerprint"]
-        elif entity == "certificate":
-            cid = int(key)
-            c = certs.get(cid)
-            if action == "import":
-                certs[cid] = {
-                    **{f: after[f] for f in _IMPORTED},
-                    "institution_code": batches.get(str(after["batch"])),
+        match ev:
+            case BatchImported():
+                batches[key] = ev.institution_code
+            case Filed() | Refiled():
+                filings[key] = ev.filing
+            case Cancelled() | Merged():
+                inst_status[key] = (ev.status, ev.on.isoformat(), ev.merged_into)
+            case IdentityFiled():
+                identities[ev.identity] = ev.fingerprint
+            case Imported():
+                certs[int(key)] = {
+                    **{f: getattr(ev, f) for f in _IMPORTED},
+                    "institution_code": batches.get(str(ev.batch)),
                     "status": "pending",
                     "version": 1,
                     "number": None,
                     "issue_date": None,
                     "reported_on": None,
                 }
-                continue
-            if c is None:
-                continue  # reported below as a row the log does not know
-            if action == "issue":
-                c.update(number=after["number"], issue_date=after["issue_date"], status=after["status"])
-                if "qr_token_sha256" in after:  # issue events before 2026-12 did not record it
-                    c["qr_token_sha256"] = after["qr_token_sha256"]
-            elif action == "deliver":
-                deliveries[(cid, int(after["version"]))] = after["pdf_sha256"]
-            elif action == "renew":
-                renewals.add((cid, int(after["version"]), str(after["pdf_sha256"]), str(_before["pdf_sha256"])))
-            elif action == "correct":
-                c[after["field"]] = after[after["field"]]
-                c["version"] = after["version"]
-            elif action == "reissue":
-                c["version"] = after["version"]
-                if "qr_token_sha256" in after:  # a reissue gives the new paper a new QR token
-                    c["qr_token_sha256"] = after["qr_token_sha256"]
-            elif action in ("revoke", "suspend", "unsuspend"):
-                c["status"] = after["status"]
-            elif action == "report":
-                c["reported_on"] = after["reported_on"]
-            elif action == "proof":
-                proofs[after["proof_number"]] = (cid, None)
-            elif action == "deliver_proof":
-                proofs[after["proof_number"]] = (cid, after["pdf_sha256"])
+        c = certs.get(int(key)) if entity == "certificate" else None
+        if c is None:
+            continue  # not a certificate, or one the log does not know (reported below)
+        cid = int(key)
+        match ev:
+            case Issued():
+                c.update(number=ev.number, issue_date=ev.issue_date.isoformat(), status=ev.status)
+                if ev.qr_token_sha256 is not None:  # issue events before 2026-12 did not record it
+                    c["qr_token_sha256"] = ev.qr_token_sha256
+            case Delivered():
+                deliveries[(cid, ev.version)] = ev.pdf_sha256
+            case Renewed():
+                renewals.add((cid, ev.version, ev.pdf_sha256, ev.previous_sha256))
+            case Corrected():
+                c[ev.field] = ev.new
+                c["version"] = ev.version
+            case Reissued():
+                c["version"] = ev.version
+                if ev.qr_token_sha256 is not None:  # a reissue gives the new paper a new QR token
+                    c["qr_token_sha256"] = ev.qr_token_sha256
+            case StatusChange():
+                c["status"] = ev.status
+            case Reported():
+                c["reported_on"] = ev.reported_on.isoformat()
+            case ProofAdded():
+                proofs[ev.proof_number] = (cid, None)
+            case ProofDelivered():
+                proofs[ev.proof_number] = (cid, ev.pdf_sha256)
     cols = ", ".join(_CERT_FIELDS)
     seen: set[int] = set()
     for row in conn.execute(f"SELECT id, {cols}, qr_token FROM certificate_view ORDER BY id"):

@@ -4,21 +4,21 @@ A return (退回) is recorded against a certificate whose data was reported; it 
 the corrected data is resubmitted (重新上报). Rows are never deleted (a trigger refuses it), so
 every return and its resubmission stay readable, and each change writes an audit entry in the
 same transaction. The resubmission deadline is not stored: it depends on the working-day
-calendar and is computed by :mod:`registry.deadlines`. Mixed into :class:`registry.store.Registry`.
+calendar and is computed by :mod:`registry.deadlines`.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ._db import Database, Tx
 from .errors import NotFound, RuleViolation
+from .events import ReportResubmitted, ReportReturned
 
-__all__ = ["ReportReturn", "ReturnsMixin"]
+__all__ = ["ReportReturn", "Returns"]
 
 _RETURN_COLS = (
     "r.certificate_id, n.number, c.institution_code, r.returned_on, r.reason, r.resubmitted_on "
@@ -44,7 +44,7 @@ class ReportReturn:
         return self.resubmitted_on is None
 
 
-def _return(r: sqlite3.Row | tuple[Any, ...]) -> ReportReturn:
+def _return(r: tuple[Any, ...]) -> ReportReturn:
     return ReportReturn(
         certificate_id=int(r[0]),
         number=str(r[1]),
@@ -66,16 +66,16 @@ def _unique(numbers: Iterable[str]) -> list[str]:
     return out
 
 
-class ReturnsMixin:
-    _conn: sqlite3.Connection
-    _write: Callable[[], AbstractContextManager[sqlite3.Cursor]]
-    _now: Callable[[], str]
-    _audit: Callable[[sqlite3.Cursor, str, str], Any]
+class Returns:
+    """Report returns and resubmissions (``reg.returns``)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     @staticmethod
-    def _reported_row(cur: sqlite3.Cursor, number: str) -> tuple[int, str, str | None, str]:
+    def _reported_row(tx: Tx, number: str) -> tuple[int, str, str | None, str]:
         """(id, status, reported_on, institution) of the certificate with this number; NotFound if none."""
-        row = cur.execute(
+        row = tx.execute(
             "SELECT c.id, c.status, c.reported_on, c.institution_code FROM issued_numbers n JOIN certificates c "
             "ON c.id = n.certificate_id WHERE n.number = ?",
             (number,),
@@ -85,8 +85,8 @@ class ReturnsMixin:
         return int(row[0]), str(row[1]), row[2], str(row[3])
 
     @staticmethod
-    def _open_return(cur: sqlite3.Cursor, cid: int) -> tuple[str, str] | None:
-        row = cur.execute(
+    def _open_return(tx: Tx, cid: int) -> tuple[str, str] | None:
+        row = tx.execute(
             "SELECT returned_on, reason FROM report_returns WHERE certificate_id = ? AND resubmitted_on IS NULL "
             "ORDER BY returned_on DESC LIMIT 1",
             (cid,),
@@ -105,12 +105,10 @@ class ReturnsMixin:
             raise RuleViolation("必须写明退回原因", "the reason for the return is required")
         todo = _unique(numbers)
         day = on.isoformat()
-        with self._write() as cur:
-            now = self._now()
-            audit = self._audit(cur, now, actor)
+        with self._db.write(actor) as tx:
             out: list[ReportReturn] = []
             for number in todo:
-                cid, status, reported_on, code = self._reported_row(cur, number)
+                cid, status, reported_on, code = self._reported_row(tx, number)
                 if status == "pending":
                     raise RuleViolation(f"证书 {number} 尚未发证", f"certificate {number} is not issued yet")
                 if reported_on is None:
@@ -123,30 +121,24 @@ class ReturnsMixin:
                         f"证书 {number} 的退回日期 {day} 早于上报日期 {reported_on}",
                         f"certificate {number}: returned on {day}, before it was reported on {reported_on}",
                     )
-                open_ = self._open_return(cur, cid)
+                open_ = self._open_return(tx, cid)
                 if open_ is not None:
                     raise RuleViolation(
                         f"证书 {number} 已于 {open_[0]} 被退回，尚未重新上报",
                         f"certificate {number} was already returned on {open_[0]} and is awaiting resubmission",
                     )
-                if cur.execute(
+                if tx.execute(
                     "SELECT 1 FROM report_returns WHERE certificate_id = ? AND returned_on = ?", (cid, day)
                 ).fetchone():
                     raise RuleViolation(
                         f"证书 {number} 在 {day} 已有一条退回记录",
                         f"certificate {number} already has a return recorded on {day}",
                     )
-                cur.execute(
+                tx.execute(
                     "INSERT INTO report_returns (certificate_id, returned_on, reason) VALUES (?,?,?)",
                     (cid, day, reason),
                 )
-                audit.add(
-                    "report_return",
-                    "certificate",
-                    str(cid),
-                    {"reported_on": reported_on},
-                    {"returned_on": on, "reason": reason},
-                )
+                tx.log(str(cid), ReportReturned(reported_on=reported_on, returned_on=on, reason=reason))
                 out.append(
                     ReportReturn(
                         certificate_id=cid,
@@ -156,7 +148,6 @@ class ReturnsMixin:
                         reason=reason,
                     )
                 )
-            audit.flush()
             return out
 
     def mark_resubmitted(self, numbers: Iterable[str], *, on: date, actor: str) -> list[ReportReturn]:
@@ -167,13 +158,11 @@ class ReturnsMixin:
         """
         todo = _unique(numbers)
         day = on.isoformat()
-        with self._write() as cur:
-            now = self._now()
-            audit = self._audit(cur, now, actor)
+        with self._db.write(actor) as tx:
             out: list[ReportReturn] = []
             for number in todo:
-                cid, _status, _reported, code = self._reported_row(cur, number)
-                open_ = self._open_return(cur, cid)
+                cid, _status, _reported, code = self._reported_row(tx, number)
+                open_ = self._open_return(tx, cid)
                 if open_ is None:
                     raise RuleViolation(
                         f"证书 {number} 没有待重新上报的退回记录",
@@ -185,18 +174,12 @@ class ReturnsMixin:
                         f"证书 {number} 的重新上报日期 {day} 早于退回日期 {returned_on}",
                         f"certificate {number}: resubmitted on {day}, before it was returned on {returned_on}",
                     )
-                cur.execute(
+                tx.execute(
                     "UPDATE report_returns SET resubmitted_on = ? WHERE certificate_id = ? AND returned_on = ? "
                     "AND resubmitted_on IS NULL",
                     (day, cid, returned_on),
                 )
-                audit.add(
-                    "report_resubmit",
-                    "certificate",
-                    str(cid),
-                    {"returned_on": returned_on, "resubmitted_on": None},
-                    {"returned_on": returned_on, "resubmitted_on": on},
-                )
+                tx.log(str(cid), ReportResubmitted(returned_on=returned_on, resubmitted_on=on))
                 out.append(
                     ReportReturn(
                         certificate_id=cid,
@@ -207,19 +190,18 @@ class ReturnsMixin:
                         resubmitted_on=on,
                     )
                 )
-            audit.flush()
             return out
 
     def returns(self, certificate_id: int) -> list[ReportReturn]:
         """Every return of this certificate's data, oldest first (resubmitted ones included)."""
-        rows = self._conn.execute(
+        rows = self._db.execute(
             f"SELECT {_RETURN_COLS} WHERE r.certificate_id = ? ORDER BY r.returned_on", (certificate_id,)
         )
         return [_return(r) for r in rows]
 
     def open_returns(self, institution_code: str) -> list[ReportReturn]:
         """This institution's returns still awaiting resubmission, oldest first."""
-        rows = self._conn.execute(
+        rows = self._db.execute(
             f"SELECT {_RETURN_COLS} WHERE c.institution_code = ? AND r.resubmitted_on IS NULL "
             "ORDER BY r.returned_on, n.number",
             (institution_code,),

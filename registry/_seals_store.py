@@ -1,18 +1,17 @@
 """The part of the store about seals: signing identities of institutions, and deliveries of
-sealed PDFs. Mixed into :class:`registry.store.Registry`."""
+sealed PDFs."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
+from ._db import Database
 from .errors import NotFound, RuleViolation
+from .events import Delivered, IdentityFiled, Renewed
 
-__all__ = ["Delivery", "IdentityRecord", "SealsMixin"]
+__all__ = ["Delivery", "IdentityRecord", "Seals"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,16 +40,16 @@ class Delivery:
     delivered_at: str
 
 
-class SealsMixin:
-    _conn: sqlite3.Connection
-    _write: Callable[[], AbstractContextManager[sqlite3.Cursor]]
-    _now: Callable[[], str]
-    _audit: Callable[[sqlite3.Cursor, str, str], Any]
+class Seals:
+    """Signing identities and delivered files (``reg.seals``)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def add_identity(self, ident: IdentityRecord, *, actor: str) -> None:
         """File a seal key: its certificate fingerprint becomes part of the institution's filing."""
-        with self._write() as cur:
-            inst = cur.execute(
+        with self._db.write(actor) as tx:
+            inst = tx.execute(
                 "SELECT filing, status FROM institutions WHERE code = ?", (ident.institution_code,)
             ).fetchone()
             if inst is None:
@@ -66,9 +65,9 @@ class SealsMixin:
                 raise RuleViolation(
                     f"机构未备案“{ident.seal_kind}”印章", f"the institution has no filed {ident.seal_kind!r} seal"
                 )
-            if cur.execute("SELECT 1 FROM identities WHERE name = ?", (ident.name,)).fetchone():
+            if tx.execute("SELECT 1 FROM identities WHERE name = ?", (ident.name,)).fetchone():
                 raise RuleViolation(f"签名身份 {ident.name} 已存在", f"signing identity {ident.name} exists already")
-            cur.execute(
+            tx.execute(
                 "INSERT INTO identities VALUES (?,?,?,?,?,?,?,?,?,NULL)",
                 (
                     ident.name,
@@ -82,26 +81,21 @@ class SealsMixin:
                     ident.added_at,
                 ),
             )
-            audit = self._audit(cur, self._now(), actor)
-            audit.add(
-                "identity",
-                "institution",
+            tx.log(
                 ident.institution_code,
-                None,
-                {
-                    "identity": ident.name,
-                    "seal_kind": ident.seal_kind,
-                    "fingerprint": ident.fingerprint,
-                    "not_after": ident.not_after,
-                },
+                IdentityFiled(
+                    identity=ident.name,
+                    seal_kind=ident.seal_kind,
+                    fingerprint=ident.fingerprint,
+                    not_after=ident.not_after,
+                ),
             )
-            audit.flush()
 
     def identities(self, institution_code: str | None = None) -> list[IdentityRecord]:
         sql = (
             "SELECT * FROM identities" + (" WHERE institution_code = ?" if institution_code else "") + " ORDER BY name"
         )
-        rows = self._conn.execute(sql, (institution_code,) if institution_code else ()).fetchall()
+        rows = self._db.execute(sql, (institution_code,) if institution_code else ()).fetchall()
         return [
             IdentityRecord(
                 name=r[0],
@@ -130,21 +124,13 @@ class SealsMixin:
     def mark_delivered(
         self, certificate_id: int, version: int, *, pdf_sha256: str, file_name: str, level: str, actor: str
     ) -> None:
-        with self._write() as cur:
-            now = self._now()
-            cur.execute(
+        with self._db.write(actor) as tx:
+            now = tx.at
+            tx.execute(
                 "INSERT INTO deliveries VALUES (?,?,?,?,?,?)",
                 (certificate_id, version, pdf_sha256, file_name, level, now),
             )
-            audit = self._audit(cur, now, actor)
-            audit.add(
-                "deliver",
-                "certificate",
-                str(certificate_id),
-                None,
-                {"version": version, "pdf_sha256": pdf_sha256, "file": file_name, "level": level},
-            )
-            audit.flush()
+            tx.log(str(certificate_id), Delivered(version=version, pdf_sha256=pdf_sha256, file=file_name, level=level))
 
     def delivery(self, certificate_id: int) -> Delivery | None:
         """The newest delivered file of the newest version (a renewal's, once renewed)."""
@@ -153,7 +139,7 @@ class SealsMixin:
 
     def deliveries(self, certificate_id: int) -> list[Delivery]:
         """Every delivered file, oldest first: each version's delivery, then its renewals."""
-        rows = self._conn.execute(
+        rows = self._db.execute(
             "SELECT certificate_id, version, pdf_sha256, file_name, level, delivered_at, 0 FROM deliveries "
             "WHERE certificate_id = ? UNION ALL "
             "SELECT r.certificate_id, r.version, r.pdf_sha256, d.file_name, 'B-LTA', r.renewed_at, 1 FROM renewals r "
@@ -170,28 +156,23 @@ class SealsMixin:
         self, certificate_id: int, version: int, *, pdf_sha256: str, previous_sha256: str, renew_by: str, actor: str
     ) -> None:
         """A delivered file extended by ``skillcert renew``; the previous file stays a delivered copy."""
-        with self._write() as cur:
-            now = self._now()
-            cur.execute(
+        with self._db.write(actor) as tx:
+            now = tx.at
+            tx.execute(
                 "INSERT INTO renewals VALUES (?,?,?,?,?,?)",
                 (certificate_id, version, pdf_sha256, previous_sha256, renew_by, now),
             )
-            audit = self._audit(cur, now, actor)
-            audit.add(
-                "renew",
-                "certificate",
+            tx.log(
                 str(certificate_id),
-                {"pdf_sha256": previous_sha256},
-                {"version": version, "pdf_sha256": pdf_sha256, "renew_by": renew_by},
+                Renewed(previous_sha256=previous_sha256, version=version, pdf_sha256=pdf_sha256, renew_by=renew_by),
             )
-            audit.flush()
 
     def undelivered_ids(self, institution_code: str) -> Iterator[int]:
         """Issued, valid certificates whose current version has no delivered PDF yet, oldest first."""
-        cur = self._conn.execute(
+        rows = self._db.execute(
             "SELECT c.id FROM certificates c WHERE c.institution_code = ? AND c.status = 'valid' AND NOT EXISTS "
             "(SELECT 1 FROM deliveries d WHERE d.certificate_id = c.id AND d.version = c.version) ORDER BY c.id",
             (institution_code,),
         )
-        for (cid,) in cur.fetchall():
+        for (cid,) in rows.fetchall():
             yield int(cid)

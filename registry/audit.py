@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._db import Database
+    from .events import Event
+    from .merkle import MerkleTree
     from .published import PublishedManifest
 
 __all__ = [
     "GENESIS",
     "AuditEntry",
-    "AuditMixin",
+    "AuditLog",
     "AuditReport",
-    "AuditTreeMixin",
+    "AuditWriter",
     "StoredCheckpoint",
     "certificate_event_seqs",
     "signature_ok",
@@ -61,6 +63,12 @@ class AuditEntry:
             r[9],
         )
 
+    def event(self) -> Event | None:
+        """The declared event this entry records (``None`` for an action this version does not know)."""
+        from .events import decode
+
+        return decode(self.entity, self.action, self.before, self.after)
+
     def body(self) -> str:
         return _canonical(
             [self.seq, self.at, self.actor, self.action, self.entity, self.entity_key, self.before, self.after]
@@ -71,86 +79,37 @@ def _entry_hash(prev_hash: str, body: str) -> str:
     return hashlib.sha256(prev_hash.encode() + body.encode()).hexdigest()
 
 
-class _AuditWriter:
-    """Appends chained audit entries inside an open write transaction."""
+class AuditWriter:
+    """Appends chained audit entries inside an open write transaction (``registry._db.Tx``)."""
 
-    def __init__(self, cur: sqlite3.Cursor, at: str, actor: str) -> None:
-        row = cur.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    def __init__(self, tx: Any, at: str, actor: str) -> None:
+        row = tx.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         self.seq: int = int(row[0]) if row else 0
         self.prev: str = str(row[1]) if row else GENESIS
-        self.cur, self.at, self.actor = cur, at, actor
-        self._head = f"{_canonical(at)},{_canonical(actor)}"
+        self.tx, self.at, self.actor = tx, at, actor
+        self._head = f"{_canonical(at)},{_canonical(actor)}"  # the same for every entry of the transaction
         self.pending: list[tuple[Any, ...]] = []
 
     def add(self, action: str, entity: str, key: str, before: Any, after: Any) -> None:
         self.seq += 1
-        body = _canonical([self.seq, self.at, self.actor, action, entity, key, before, after])
-        h = _entry_hash(self.prev, body)
-        self.pending.append(
-            (
-                self.seq,
-                self.at,
-                self.actor,
-                action,
-                entity,
-                key,
-                None if before is None else _canonical(before),
-                None if after is None else _canonical(after),
-                self.prev,
-                h,
-            )
+        b = None if before is None else _canonical(before)
+        a = None if after is None else _canonical(after)
+        # the canonical JSON of [seq, at, actor, action, entity, key, before, after] (AuditEntry.body),
+        # put together from parts already encoded: each payload is encoded once, not twice
+        body = (
+            f"[{self.seq},{self._head},{_canonical(action)},{_canonical(entity)},{_canonical(key)},"
+            f"{'null' if b is None else b},{'null' if a is None else a}]"
         )
+        h = _entry_hash(self.prev, body)
+        self.pending.append((self.seq, self.at, self.actor, action, entity, key, b, a, self.prev, h))
         self.prev = h
         if len(self.pending) >= _CHUNK:
             self.flush()
 
     def flush(self) -> None:
         if self.pending:
-            self.cur.executemany("INSERT INTO audit VALUES (?,?,?,?,?,?,?,?,?,?)", self.pending)
+            self.tx.executemany("INSERT INTO audit VALUES (?,?,?,?,?,?,?,?,?,?)", self.pending)
             self.pending.clear()
-
-
-class AuditMixin:
-    _conn: sqlite3.Connection
-
-    def audit_entries(
-        self, *, entity: str | None = None, key: str | None = None, after_seq: int = 0
-    ) -> Iterator[AuditEntry]:
-        """Entries in order; only those of ``entity`` (and ``key``), only those after ``after_seq``
-        (read from the primary key, not by scanning the log)."""
-        where, params = ["seq > ?"], list[object]([after_seq])
-        if entity is not None:
-            where.append("entity = ?")
-            params.append(entity)
-            if key is not None:
-                where.append("entity_key = ?")
-                params.append(key)
-        for r in self._conn.execute(f"SELECT * FROM audit WHERE {' AND '.join(where)} ORDER BY seq", params):
-            yield AuditEntry.from_row(r)
-
-    def verify_audit_chain(self) -> int | None:
-        """Recompute the hash chain; the ``seq`` of the first broken entry, or ``None`` if intact."""
-        prev, expected_seq = GENESIS, 1
-        for e in self.audit_entries():
-            if e.seq != expected_seq or e.prev_hash != prev or _entry_hash(prev, e.body()) != e.hash:
-                return e.seq
-            prev, expected_seq = e.hash, expected_seq + 1
-        return None
-
-    def audit_head(self) -> tuple[int, str]:
-        """(sequence number, hash) of the last entry: what a published snapshot commits to."""
-        row = self._conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        return (int(row[0]), str(row[1])) if row else (0, GENESIS)
-
-    def audit_entries_after(self, seq: int) -> Iterator[AuditEntry]:
-        return self.audit_entries(after_seq=seq)
-
-    def changed_certificate_ids(self, *, after_seq: int) -> set[int]:
-        """Certificates with any audit entry after ``after_seq`` (what an incremental publish applies)."""
-        rows = self._conn.execute(
-            "SELECT DISTINCT entity_key FROM audit WHERE seq > ? AND entity = 'certificate'", (after_seq,)
-        )
-        return {int(r[0]) for r in rows}
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,22 +150,61 @@ class AuditReport:
         }
 
 
-class AuditTreeMixin:
-    """The Merkle tree over the audit log, signed checkpoints, and the full verification."""
+class AuditLog:
+    """The hash-chained log, its Merkle tree, signed checkpoints and the full check (``reg.audit``)."""
 
-    _conn: sqlite3.Connection
-    _write: Any
-    verify_audit_chain: Any
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-    def audit_tree(self, size: int | None = None) -> Any:
+    def record(self, key: str, event: Event, *, actor: str) -> None:
+        """An entry for an action outside the registry's own tables (a snapshot publish)."""
+        with self._db.write(actor) as tx:
+            tx.log(key, event)
+
+    def entries(self, *, entity: str | None = None, key: str | None = None, after_seq: int = 0) -> Iterator[AuditEntry]:
+        """Entries in order; only those of ``entity`` (and ``key``), only those after ``after_seq``
+        (read from the primary key, not by scanning the log)."""
+        where, params = ["seq > ?"], list[object]([after_seq])
+        if entity is not None:
+            where.append("entity = ?")
+            params.append(entity)
+            if key is not None:
+                where.append("entity_key = ?")
+                params.append(key)
+        for r in self._db.execute(f"SELECT * FROM audit WHERE {' AND '.join(where)} ORDER BY seq", params):
+            yield AuditEntry.from_row(r)
+
+    def verify_chain(self) -> int | None:
+        """Recompute the hash chain; the ``seq`` of the first broken entry, or ``None`` if intact."""
+        prev, expected_seq = GENESIS, 1
+        for e in self.entries():
+            if e.seq != expected_seq or e.prev_hash != prev or _entry_hash(prev, e.body()) != e.hash:
+                return e.seq
+            prev, expected_seq = e.hash, expected_seq + 1
+        return None
+
+    def head(self) -> tuple[int, str]:
+        """(sequence number, hash) of the last entry: what a published snapshot commits to."""
+        row = self._db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+
+    def changed_certificate_ids(self, *, after_seq: int) -> set[int]:
+        """Certificates with any audit entry after ``after_seq`` (what an incremental publish applies)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT entity_key FROM audit WHERE seq > ? AND entity = 'certificate'", (after_seq,)
+        )
+        return {int(r[0]) for r in rows}
+
+    # -- the Merkle tree and its signed checkpoints ------------------------------------------
+    def tree(self, size: int | None = None) -> MerkleTree:
         """The RFC 6962 tree of the first ``size`` entries (all by default): a ``merkle.MerkleTree``."""
         from .merkle import MerkleTree
 
-        return MerkleTree.from_audit_hashes(self.audit_hashes(upto=size))
+        return MerkleTree.from_audit_hashes(self.hashes(upto=size))
 
-    def audit_hashes(self, *, after: int = 0, upto: int | None = None) -> Iterator[str]:
+    def hashes(self, *, after: int = 0, upto: int | None = None) -> Iterator[str]:
         """The chain hashes of entries ``after < seq <= upto``, in order (the Merkle leaves' data)."""
-        rows = self._conn.execute(
+        rows = self._db.execute(
             "SELECT hash FROM audit WHERE seq > ? AND seq <= ? ORDER BY seq",
             (after, upto if upto is not None else 2**62),
         )
@@ -214,29 +212,27 @@ class AuditTreeMixin:
             yield str(r[0])
 
     def add_checkpoint(self, cp: StoredCheckpoint) -> None:
-        with self._write() as cur:
-            cur.execute(
-                "INSERT OR IGNORE INTO checkpoints VALUES (?,?,?,?,?)",
+        with self._db.write() as tx:
+            tx.execute(
+                "INSERT INTO checkpoints VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
                 (cp.size, cp.root, cp.signed_at, cp.public_key, cp.signature),
             )
 
     def event_seqs(self, certificate_id: int | None = None) -> dict[int, list[int]]:
-        return certificate_event_seqs(self._conn, certificate_id)
+        return certificate_event_seqs(self._db, certificate_id)
 
     def checkpoints(self) -> list[StoredCheckpoint]:
-        return [StoredCheckpoint(*r) for r in self._conn.execute("SELECT * FROM checkpoints ORDER BY size")]
+        return [StoredCheckpoint(*r) for r in self._db.execute("SELECT * FROM checkpoints ORDER BY size")]
 
     def checkpoint(self, size: int) -> StoredCheckpoint:
         from .errors import NotFound
 
-        row = self._conn.execute("SELECT * FROM checkpoints WHERE size = ?", (size,)).fetchone()
+        row = self._db.execute("SELECT * FROM checkpoints WHERE size = ?", (size,)).fetchone()
         if row is None:
             raise NotFound(f"没有大小为 {size} 的检查点", f"no checkpoint of size {size}")
         return StoredCheckpoint(*row)
 
-    def verify_audit(
-        self, *, manifest: PublishedManifest | None = None, trusted_keys: Collection[str] = ()
-    ) -> AuditReport:
+    def verify(self, *, manifest: PublishedManifest | None = None, trusted_keys: Collection[str] = ()) -> AuditReport:
         """Recompute everything from the store: the hash chain; the Merkle root at every signed
         checkpoint, each signature (by the publisher's key, when ``trusted_keys`` names it) and the
         publish entry that follows it; the log's length and head against a published ``manifest``;
@@ -247,7 +243,7 @@ class AuditTreeMixin:
         from .published import checkpoint_key_problems, manifest_problems
 
         problems: list[tuple[str, str]] = []
-        broken = self.verify_audit_chain()
+        broken = self.verify_chain()
         if broken is not None:
             problems.append(
                 (
@@ -255,7 +251,7 @@ class AuditTreeMixin:
                     f"audit entry #{broken} was altered (the hash chain breaks there)",
                 )
             )
-        tree = self.audit_tree()
+        tree = self.tree()
         cps = self.checkpoints()
         checked = list(cps)
         if manifest is not None:
@@ -271,12 +267,13 @@ class AuditTreeMixin:
                 checked.append(m_cp)  # gone from the registry or replaced there: check it against the log too
         problems.extend(checkpoint_key_problems(checked, trusted_keys, tree.size, lambda n: tree.root(n).hex()))
         sizes = [c.size for c in checked] + ([manifest.audit_seq] if manifest is not None else [])
-        problems.extend(publish_entry_problems(self._conn, sizes, tree.size))
-        for diff in replay_differences(self._conn):
+        conn = self._db
+        problems.extend(publish_entry_problems(conn, sizes, tree.size))
+        for diff in replay_differences(conn):
             problems.append(diff.describe())
             break  # the first inconsistency is what to look at; the rest usually follows from it
-        problems.extend(photo_problems(self._conn))
-        problems.extend(counter_problems(self._conn))
+        problems.extend(photo_problems(conn))
+        problems.extend(counter_problems(conn))
         return AuditReport(
             tree.size,
             tree.root().hex(),
@@ -288,7 +285,7 @@ class AuditTreeMixin:
         )
 
     def _hash_at(self, seq: int) -> str | None:
-        row = self._conn.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone()
+        row = self._db.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone()
         return str(row[0]) if row else None
 
 
@@ -305,7 +302,7 @@ def signature_ok(cp: StoredCheckpoint, body: bytes) -> bool:
         return False
 
 
-def certificate_event_seqs(conn: sqlite3.Connection, certificate_id: int | None = None) -> dict[int, list[int]]:
+def certificate_event_seqs(conn: Database, certificate_id: int | None = None) -> dict[int, list[int]]:
     """Audit sequence numbers per certificate (one scan, or one certificate's)."""
     sql = "SELECT entity_key, seq FROM audit WHERE entity = 'certificate'"
     out: dict[int, list[int]] = {}

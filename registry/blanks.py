@@ -521,8 +521,16 @@ def export_blank_report(reports: Sequence[StockReport], out: Path, *, fmt: str |
     Written to a temporary file and renamed, so ``out`` is either the old file or the whole new one.
     """
     kind = export_kind(out, fmt)
-    lines: list[Sequence[Any]] = [[f"{zh} {en}" for zh, en in LINE_COLUMNS], *(row for r in reports for row in _line_rows(r))]
-    summary: list[Sequence[Any]] = [[f"{zh} {en}" for zh, en in SUMMARY_COLUMNS], *(_summary_row(r) for r in reports), [], [IDENTITY_NOTE]]
+    lines: list[Sequence[Any]] = [
+        [f"{zh} {en}" for zh, en in LINE_COLUMNS],
+        *(row for r in reports for row in _line_rows(r)),
+    ]
+    summary: list[Sequence[Any]] = [
+        [f"{zh} {en}" for zh, en in SUMMARY_COLUMNS],
+        *(_summary_row(r) for r in reports),
+        [],
+        [IDENTITY_NOTE],
+    ]
     spoiled: list[Sequence[Any]] = [
         ["机构编码 institution", "编号 serial", "作废日期 spoiled on", "原因 reason"],
         *([r.institution_code, s.serial, s.on.isoformat(), s.reason] for r in reports for s in r.spoiled_sheets),

@@ -54,8 +54,21 @@ class ExitCode(IntEnum):
     LOCKED = 12, "该机构已有签发在运行", "another issue run holds the institution's lock"
     UNREADABLE_PDF = 13, "无法读取的 PDF", "unreadable PDF"
     AUDIT_FAILED = 14, "审计核验未通过", "audit verification failed"
-    RESTORE_REFUSED = 15, "恢复被拒绝：登记库在用（--force 覆盖）", "restore refused: a live register is there (--force)"
-    BACKUP_INVALID = 16, "备份无法解密或已被改动（密钥错误或文件损坏）", "backup cannot be decrypted or was altered (wrong key or damaged)"
+    RESTORE_REFUSED = (
+        15,
+        "恢复被拒绝：登记库在用（--force 覆盖）",
+        "restore refused: a live register is there (--force)",
+    )
+    BACKUP_INVALID = (
+        16,
+        "备份无法解密或已被改动（密钥错误或文件损坏）",
+        "backup cannot be decrypted or was altered (wrong key or damaged)",
+    )
+    SNAPSHOT_REFUSED = (
+        17,
+        "快照被拒绝：签名或内容不符，或不比当前快照新",
+        "snapshot refused: signature or content does not check out, or it is not newer than the current one",
+    )
     VERIFY_INVALID = 20, "验证：无效", "verify: invalid"
     VERIFY_NOT_CURRENT = 21, "验证：已吊销、已换发或已暂停", "verify: revoked, replaced or suspended"
     VERIFY_UNKNOWN = 22, "验证：未知", "verify: unknown"

@@ -9,7 +9,6 @@ reports every bad row without touching the registry. A competition committee's r
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,13 +20,12 @@ from .errors import ImportRejected, Problem, RuleViolation, SkillcertError
 from .fields import FIELD_LINE_UNITS, clean_value, is_no_job, wrap_units
 from .ids import check_id
 from .models import Institution, ResultRow
+from .photo_rule import photo_problem
 from .store import Registry
 from .tables import LEVELS, level_from_text
 from .tabular import Cell, open_table
 
 __all__ = ["COLUMNS", "ImportReport", "import_results"]
-
-MIN_PHOTO_PX = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +91,6 @@ class _PhotoCache:
 
     @staticmethod
     def _load(path: Path, ref: str) -> tuple[str, bytes] | Problem:
-        from PIL import Image, UnidentifiedImageError
-
         f = "照片 photo"
         try:
             data = path.read_bytes()
@@ -102,21 +98,9 @@ class _PhotoCache:
             return Problem(
                 zh=f"照片文件 {ref} 不存在或无法读取", en=f"photo file {ref} is missing or unreadable", field=f
             )
-        try:
-            with Image.open(io.BytesIO(data)) as im:
-                fmt, (w, h) = im.format, im.size
-        except (UnidentifiedImageError, OSError):
-            return Problem(zh=f"照片 {ref} 不是可读的图片", en=f"photo {ref} is not a readable image", field=f)
-        if fmt not in ("JPEG", "PNG"):
-            return Problem(
-                zh=f"照片 {ref} 应为 JPEG 或 PNG，实为 {fmt}", en=f"photo {ref} must be JPEG or PNG, got {fmt}", field=f
-            )
-        if min(w, h) < MIN_PHOTO_PX:
-            return Problem(
-                zh=f"照片 {ref} 只有 {w}×{h} 像素，至少需要 {MIN_PHOTO_PX} 像素",
-                en=f"photo {ref} is only {w}×{h} px; at least {MIN_PHOTO_PX} px is needed",
-                field=f,
-            )
+        problem = photo_problem(data, ref)
+        if problem is not None:
+            return problem
         return hashlib.sha256(data).hexdigest(), data
 
 
@@ -144,7 +128,7 @@ def _stored_as_number(raw: Cell, text: str, row: int) -> Problem | None:
 class _Validator:
     def __init__(self, reg: Registry, inst: Institution, photos: _PhotoCache, today: date) -> None:
         self.reg, self.inst, self.photos, self.today = reg, inst, photos, today
-        self.has_records = reg.has_records(inst.code)  # a first batch has nobody to collide with
+        self.has_records = reg.certificates.has_records(inst.code)  # a first batch has nobody to collide with
         self.keys: dict[tuple[str, str, str, int], int] = {}
         self.problems: list[Problem] = []
         self.by_level: dict[int, int] = {}
@@ -210,7 +194,9 @@ class _Validator:
                         row=n,
                     )
                 )
-            elif self.has_records and self.reg.holder_exists(self.inst.code, id_number, occupation, job, level):
+            elif self.has_records and self.reg.certificates.holder_exists(
+                self.inst.code, id_number, occupation, job, level
+            ):
                 probs.append(
                     Problem(
                         zh="登记库中已有此人同一职业、工种、等级的记录",
@@ -305,9 +291,9 @@ def import_results(
     With ``dry_run`` nothing is written and the report lists every problem instead.
     ``progress`` is called with the number of rows checked since its last call.
     """
-    inst = reg.institution(institution_code)
+    inst = reg.institutions.get(institution_code)
     table = open_table(path)
-    if not dry_run and (batch := reg.batch_for_source(institution_code, table.sha256)) is not None:
+    if not dry_run and (batch := reg.certificates.batch_for_source(institution_code, table.sha256)) is not None:
         raise SkillcertError(
             f"同一文件已作为第 {batch} 批导入", f"this same file was already imported as batch {batch}"
         )
@@ -388,7 +374,7 @@ def import_results(
             f"institution {institution_code} cannot import results now",
             problems=inst_problems,
         )
-    batch_id, count = reg.add_batch(
+    batch_id, count = reg.certificates.add_batch(
         institution_code, source_name=path.name, source_sha256=table.sha256, rows=checked(), actor=actor
     )
     return ImportReport(

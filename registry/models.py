@@ -122,6 +122,29 @@ class Institution:
             index[key] = index.get(key, frozenset()) | item.levels
         object.__setattr__(self, "_scope_index", index)
 
+    def issue_date_refusal(self, day: date) -> tuple[str, str] | None:
+        """Why certificates cannot be dated ``day`` (zh, en), or ``None``: not before the filing;
+        a competition committee (``003_…`` 四、七(二)) only within the competition's calendar year
+        and not before its filing receipt."""
+        if day < self.filing_date:
+            return (
+                f"发证日期 {day} 早于机构备案日期 {self.filing_date}",
+                f"issue date {day} is before the institution's filing date {self.filing_date}",
+            )
+        comp = self.competition
+        if comp is not None and not comp.covers(day):
+            return (
+                f"发证日期 {day} 不在竞赛“{comp.name}”所处自然年 {comp.year} 年内：竞赛证书只在竞赛年度内核发，逾期不再办理",
+                f"issue date {day} is outside the competition year {comp.year} of {comp.name!r}: "
+                "competition certificates are issued only within that calendar year",
+            )
+        if comp is not None and day < comp.receipt_date:
+            return (
+                f"发证日期 {day} 早于竞赛备案回执日期 {comp.receipt_date}",
+                f"issue date {day} is before the competition filing receipt's date {comp.receipt_date}",
+            )
+        return None
+
     @property
     def parsed_code(self) -> InstitutionCode:
         return parse_institution_code(self.code)

@@ -79,7 +79,7 @@ def _rows(
         if c.number is None or c.issue_date is None:
             continue
         inst = insts.get(c.institution_code) or insts.setdefault(
-            c.institution_code, reg.institution(c.institution_code)
+            c.institution_code, reg.institutions.get(c.institution_code)
         )
         d = deadlines_for(c.issue_date, inst.variant, calendar)
         status = d.status(as_of, c.reported_on)
@@ -130,9 +130,9 @@ def export_report(
     """Write the data report for issued certificates in a date range; atomically (temp + rename)."""
     kind = export_kind(out, fmt)
     if institution_code is not None:
-        reg.institution(institution_code)  # NotFound if unknown
+        reg.institutions.get(institution_code)  # NotFound if unknown
     summary = ReportSummary(out)
-    certs = reg.certificates(institution_code=institution_code, issued_from=date_from, issued_to=date_to)
+    certs = reg.certificates.select(institution_code=institution_code, issued_from=date_from, issued_to=date_to)
     header = [f"{zh} {en}" for zh, en in REPORT_COLUMNS]
     rows = _rows(reg, certs, as_of, calendar, summary)
     write_tables(out, kind, [("证书数据", itertools.chain([header], rows))])
@@ -161,14 +161,14 @@ def report_status(
 
     Judges the registry's current records (reported, returned, resubmitted) against the day.
     """
-    insts = [reg.institution(institution_code)] if institution_code is not None else reg.institutions()
+    insts = [reg.institutions.get(institution_code)] if institution_code is not None else reg.institutions.all()
     return ReportStatus(
         as_of,
         tuple(
             institution_status(
                 inst,
-                reg.certificates(institution_code=inst.code),
-                reg.open_returns(inst.code),
+                reg.certificates.select(institution_code=inst.code),
+                reg.returns.open_returns(inst.code),
                 as_of=as_of,
                 calendar=calendar,
             )

@@ -8,8 +8,8 @@ from __future__ import annotations
 from .engine import DocumentKind, RenderedPdf, Renderer, RenderSettings
 from .errors import MissingGlyph, PhotoRejected, RecordRejected, RenderError
 from .layout import SealBox
-from .pdfa import read_record
-from .record import EmbeddedRecord, parse_record, record_bytes
+from .pdfa import embedded_record, read_record
+from .record import EmbeddedRecord, parse_record, record_bytes, record_json
 
 __all__ = [
     "DocumentKind",
@@ -22,9 +22,11 @@ __all__ = [
     "RenderedPdf",
     "Renderer",
     "SealBox",
+    "embedded_record",
     "parse_record",
     "read_record",
     "record_bytes",
+    "record_json",
     "render_certificate",
 ]
 

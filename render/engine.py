@@ -27,6 +27,7 @@ from .fonts import FONT_DIR, fangsong_faces, fangsong_gaps, require_glyphs
 from .layout import Layout, SealBox
 from .photo import prepare_photo
 from .qr import qr_svg, qr_url
+from .record import SCHEMA, EmbeddedRecord, record_json
 
 __all__ = ["TEMPLATE_DIR", "DocumentKind", "RenderSettings", "RenderedPdf", "Renderer"]
 
@@ -55,7 +56,7 @@ class RenderedPdf:
     kind: DocumentKind
     style: str
     page_mm: tuple[float, float]
-    record: dict[str, Any]
+    record: EmbeddedRecord  # what the PDF carries as certificate.json
     warnings: tuple[Problem, ...] = field(default=())
 
     @property
@@ -243,28 +244,28 @@ class Renderer:
             "proof_number": proof_number or "",
             "proof_date": proof_date.isoformat() if proof_date else "",
         }
-        embedded = {
-            "schema": "skillcert/certificate/1",
-            "kind": kind.value,
-            "style": st.value,
-            "number": record.number,
-            "name": record.name,
-            "id_type": id_type.code,
-            "id_number": record.id_number,
-            "occupation": record.occupation,
-            "job": record.job,
-            "level": record.level,
-            "issue_date": record.issue_date.isoformat(),
-            "institution_code": institution.code,
-            "institution_name": institution.name_zh,
-            "issuing_body": institution.issuing_body_zh or None,
-            "photo_sha256": record.photo_sha256,
-            "version": record.version,
-            "qr_url": url,
-            "replacement_date": data["replacement_date"],
-            "proof_number": proof_number,
-            "proof_date": data["proof_date"] or None,
-        }
+        embedded = EmbeddedRecord(
+            schema=SCHEMA,
+            kind=kind.value,
+            style=st.value,
+            number=record.number,
+            name=record.name,
+            id_type=id_type.code,
+            id_number=record.id_number,
+            occupation=record.occupation,
+            job=record.job,
+            level=record.level,
+            issue_date=record.issue_date,
+            institution_code=institution.code,
+            institution_name=institution.name_zh,
+            issuing_body=institution.issuing_body_zh or None,
+            photo_sha256=record.photo_sha256,
+            version=record.version,
+            qr_url=url,
+            replacement_date=replacement_date if kind is DocumentKind.REPLACEMENT else None,
+            proof_number=proof_number,
+            proof_date=proof_date,
+        )
         xmp = {
             "number": record.number,
             "institutionCode": institution.code,
@@ -281,7 +282,7 @@ class Renderer:
                 format="pdf",
                 sys_inputs={
                     "data": json.dumps(data, ensure_ascii=False),
-                    "record": json.dumps(embedded, ensure_ascii=False, sort_keys=True, indent=1),
+                    "record": record_json(embedded),
                     "qr": qr_svg(url),
                     "photo": photo_name,
                     "fang": self._fang_input(),

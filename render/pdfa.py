@@ -8,7 +8,9 @@ import io
 import json
 from typing import Any
 
-__all__ = ["ATTACHMENT", "read_record", "xmp_properties"]
+from .record import EmbeddedRecord, parse_record, record_bytes
+
+__all__ = ["ATTACHMENT", "embedded_record", "read_record", "xmp_properties"]
 
 ATTACHMENT = "certificate.json"
 
@@ -29,8 +31,13 @@ def xmp_properties(pdf_bytes: bytes) -> dict[str, str]:
 
 
 def read_record(pdf_bytes: bytes) -> dict[str, Any] | None:
-    """The embedded record of a skillcert PDF as written, or ``None`` (bounded: see :mod:`.record`)."""
-    from .record import record_bytes
-
+    """The embedded record of a skillcert PDF as written, unchecked JSON, or ``None`` (bounded: see
+    :mod:`.record`) — for people and tests looking inside a file; code takes :func:`embedded_record`."""
     data = record_bytes(pdf_bytes, ATTACHMENT)
     return None if data is None else dict(json.loads(data))
+
+
+def embedded_record(pdf_bytes: bytes) -> EmbeddedRecord | None:
+    """The embedded record, checked and typed (:class:`~.errors.RecordRejected` if malformed), or ``None``."""
+    data = record_bytes(pdf_bytes, ATTACHMENT)
+    return None if data is None else parse_record(data)

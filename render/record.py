@@ -17,7 +17,9 @@ from typing import Any
 
 from .errors import RecordRejected
 
-__all__ = ["MAX_RECORD_BYTES", "EmbeddedRecord", "parse_record", "record_bytes"]
+__all__ = ["MAX_RECORD_BYTES", "SCHEMA", "EmbeddedRecord", "parse_record", "record_bytes", "record_json"]
+
+SCHEMA = "skillcert/certificate/1"
 
 MAX_RECORD_BYTES = 64 * 1024
 _KINDS = frozenset({"certificate", "replacement", "proof"})
@@ -67,7 +69,10 @@ def record_bytes(pdf_bytes: bytes, name: str) -> bytes | None:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EmbeddedRecord:
-    """``skillcert/certificate/1``: what the renderer embeds (see ``render.engine``)."""
+    """``skillcert/certificate/1``: what the renderer embeds (see ``render.engine``).
+
+    :func:`record_json` writes it (the bytes a PDF carries), :func:`parse_record` reads it back.
+    """
 
     schema: str
     kind: str
@@ -89,6 +94,38 @@ class EmbeddedRecord:
     replacement_date: date | None
     proof_number: str | None
     proof_date: date | None
+
+
+_OPTIONAL = ("issuing_body", "photo_sha256", "qr_url", "replacement_date", "proof_number", "proof_date")
+_FIELDS = frozenset(EmbeddedRecord.__dataclass_fields__)
+_REQUIRED = _FIELDS - frozenset(_OPTIONAL)
+
+
+def record_json(rec: EmbeddedRecord) -> str:
+    """The record as the PDF carries it (``certificate.json``): sorted keys, one per line, UTF-8 kept."""
+    d: dict[str, object] = {
+        "schema": rec.schema,
+        "kind": rec.kind,
+        "style": rec.style,
+        "number": rec.number,
+        "name": rec.name,
+        "id_type": rec.id_type,
+        "id_number": rec.id_number,
+        "occupation": rec.occupation,
+        "job": rec.job,
+        "level": rec.level,
+        "issue_date": rec.issue_date.isoformat(),
+        "institution_code": rec.institution_code,
+        "institution_name": rec.institution_name,
+        "issuing_body": rec.issuing_body,
+        "photo_sha256": rec.photo_sha256,
+        "version": rec.version,
+        "qr_url": rec.qr_url,
+        "replacement_date": rec.replacement_date.isoformat() if rec.replacement_date else None,
+        "proof_number": rec.proof_number,
+        "proof_date": rec.proof_date.isoformat() if rec.proof_date else None,
+    }
+    return json.dumps(d, ensure_ascii=False, sort_keys=True, indent=1)
 
 
 def _bad(field: str, zh: str, en: str) -> RecordRejected:
@@ -137,15 +174,21 @@ def parse_record(data: bytes) -> EmbeddedRecord:
         raise RecordRejected("证书数据不是有效的 JSON", "the certificate record is not valid JSON") from e
     if not isinstance(d, dict):
         raise RecordRejected("证书数据应为 JSON 对象", "the certificate record must be a JSON object")
-    if d.get("schema") != "skillcert/certificate/1":
+    if d.get("schema") != SCHEMA:
         raise _bad("schema", "不是 skillcert/certificate/1", "it is not skillcert/certificate/1")
+    if not d.keys() <= _FIELDS:
+        extra = ", ".join(repr(k[:40]) for k in sorted(d.keys() - _FIELDS)[:5])  # a hostile file names its own
+        raise RecordRejected(f"证书数据有未知字段：{extra}", f"the certificate record has unknown field(s): {extra}")
+    if not d.keys() >= _REQUIRED:
+        missing = ", ".join(sorted(_REQUIRED - d.keys()))
+        raise RecordRejected(f"证书数据缺少字段：{missing}", f"the certificate record lacks the field(s): {missing}")
     kind = _text(d, "kind")
     if kind not in _KINDS:
         raise _bad("kind", "不是已知的文书种类", "it is not a known document kind")
     issue_date = _date(d, "issue_date")
     assert issue_date is not None
     return EmbeddedRecord(
-        schema="skillcert/certificate/1",
+        schema=SCHEMA,
         kind=kind,
         style=str(_text(d, "style")),
         number=str(_text(d, "number")),

@@ -1,6 +1,7 @@
 """Privacy-limited snapshots of the registry for the verification sites. Imports only ``registry``.
 
 - :func:`publish` — write a snapshot and switch to it atomically, or add a generation to it;
+- :class:`SnapshotRecord` — the masked record of one certificate, as every look-up gives it;
 - :class:`Snapshot` — ``lookup_by_pair``, ``lookup_all_by_pair``, ``lookup_by_qr``, ``photo_by_qr``,
   ``search_institutions``, ``institution``;
   ``pinned()`` gives a :class:`SnapshotView` that keeps one generation for several reads.
@@ -16,6 +17,7 @@ if TYPE_CHECKING:  # the type checker sees every name; at run time each module l
     from .privacy import PairKind, mask_id, mask_name
     from .publish import Manifest, publish
     from .reader import CertificateView, Snapshot, SnapshotView
+    from .record import SnapshotRecord, VersionNote
 
 # name -> module (see registry._lazy)
 _EXPORTS = {
@@ -23,7 +25,9 @@ _EXPORTS = {
     "Manifest": ".publish",
     "PairKind": ".privacy",
     "Snapshot": ".reader",
+    "SnapshotRecord": ".record",
     "SnapshotView": ".reader",
+    "VersionNote": ".record",
     "mask_id": ".privacy",
     "mask_name": ".privacy",
     "publish": ".publish",
@@ -32,4 +36,15 @@ _EXPORTS = {
 
 __getattr__ = lazy_exports(__name__, globals(), _EXPORTS)
 
-__all__ = ["CertificateView", "Manifest", "PairKind", "Snapshot", "SnapshotView", "mask_id", "mask_name", "publish"]
+__all__ = [
+    "CertificateView",
+    "Manifest",
+    "PairKind",
+    "Snapshot",
+    "SnapshotRecord",
+    "SnapshotView",
+    "VersionNote",
+    "mask_id",
+    "mask_name",
+    "publish",
+]

@@ -34,6 +34,7 @@ from ._layout import (
 from .directory import build_directory, dump
 from .photos import seal_photo, small_jpeg
 from .privacy import PairKind, mask_id, mask_name, pair_key, qr_key
+from .record import DECOY_RECORD, SnapshotRecord, VersionNote, encode_record
 
 __all__ = [
     "DECOY",
@@ -42,6 +43,7 @@ __all__ = [
     "cleanup_directories",
     "finish_build",
     "masked_doc",
+    "masked_record",
     "open_build",
     "replace_certs",
     "set_meta",
@@ -62,6 +64,54 @@ class Row(NamedTuple):
     counted: bool = True  # a certificate (not the record a retired QR token resolves to)
 
 
+def masked_record(
+    c: Certificate,
+    inst: Institution,
+    pdfs: list[str],
+    signers: list[str],
+    status: tuple[str, str] | None,
+    replaced_on: str | None = None,
+    proofs: list[str] | None = None,
+    versions: list[VersionNote] | None = None,
+    *,
+    status_value: str | None = None,
+    replaced_how: str | None = None,
+    qr_version: int | None = None,
+) -> SnapshotRecord:
+    """The public record: masked name and ID, what the certificate says, its status, and what
+    ended each earlier version (``versions``). ``status_value``, ``replaced_how`` and
+    ``qr_version`` are for the record an old paper's QR token resolves to."""
+    lv = LEVELS[c.level]
+    return SnapshotRecord(
+        name=mask_name(c.name),
+        id=mask_id(c.id_number),
+        id_type=c.id_type,
+        id_type_zh=ID_TYPES[c.id_type].zh,
+        id_type_en=ID_TYPES[c.id_type].en,
+        occupation=c.occupation,
+        job=c.job,
+        level=c.level,
+        level_zh=lv.zh,
+        level_en=lv.en,
+        issue_date=c.issue_date.isoformat() if c.issue_date else None,
+        institution_code=inst.code,
+        institution_zh=inst.name_zh,
+        institution_en=inst.name_en,
+        style=inst.style.value,
+        status=status_value or c.status.value,
+        status_date=status[0] if status else None,
+        status_reason=status[1] if status else None,
+        version=c.version,
+        pdf_sha256=tuple(pdfs),
+        proof_sha256=tuple(proofs or ()),
+        replaced_on=replaced_on,
+        versions=tuple(versions or ()),
+        signer_fingerprints=tuple(signers),
+        replaced_how=replaced_how,
+        qr_version=qr_version,
+    )
+
+
 def masked_doc(
     c: Certificate,
     inst: Institution,
@@ -70,77 +120,12 @@ def masked_doc(
     status: tuple[str, str] | None,
     replaced_on: str | None = None,
     proofs: list[str] | None = None,
-    versions: list[dict[str, Any]] | None = None,
-    status_value: str | None = None,
-    **extra: Any,
 ) -> str:
-    """The public record: masked name and ID, what the certificate says, its status, and what
-    ended each earlier version (``versions``: version created, ``correct``/``reissue``, date).
-    ``status_value`` and ``extra`` are for the record an old paper's QR token resolves to."""
-    lv = LEVELS[c.level]
-    return json.dumps(
-        {
-            "name": mask_name(c.name),
-            "id": mask_id(c.id_number),
-            "id_type": c.id_type,
-            "id_type_zh": ID_TYPES[c.id_type].zh,
-            "id_type_en": ID_TYPES[c.id_type].en,
-            "occupation": c.occupation,
-            "job": c.job,
-            "level": c.level,
-            "level_zh": lv.zh,
-            "level_en": lv.en,
-            "issue_date": c.issue_date.isoformat() if c.issue_date else None,
-            "institution_code": inst.code,
-            "institution_zh": inst.name_zh,
-            "institution_en": inst.name_en,
-            "style": inst.style.value,
-            "status": status_value or c.status.value,
-            "status_date": status[0] if status else None,
-            "status_reason": status[1] if status else None,
-            "version": c.version,
-            "pdf_sha256": pdfs,
-            "proof_sha256": proofs or [],
-            "replaced_on": replaced_on,
-            "versions": versions or [],
-            "signer_fingerprints": signers,
-            **extra,
-        },
-        ensure_ascii=False,
-        sort_keys=True,
-    )
+    """:func:`masked_record` in its stored form (the benchmarks build rows with it)."""
+    return encode_record(masked_record(c, inst, pdfs, signers, status, replaced_on, proofs))
 
 
-# what a miss reads in a snapshot without certificates (otherwise a miss reads a random real record)
-DECOY = json.dumps(
-    {
-        "name": "*" * 3,
-        "id": "*" * 18,
-        "id_type": "000",
-        "id_type_zh": "-",
-        "id_type_en": "-" * 8,
-        "occupation": "-" * 6,
-        "job": "",
-        "level": 0,
-        "level_zh": "-",
-        "level_en": "-",
-        "issue_date": "0000-00-00",
-        "institution_code": "-" * 13,
-        "institution_zh": "-" * 16,
-        "institution_en": "-" * 40,
-        "style": "-",
-        "status": "-",
-        "status_date": None,
-        "status_reason": None,
-        "version": 0,
-        "pdf_sha256": ["0" * 64],
-        "proof_sha256": [],
-        "replaced_on": None,
-        "versions": [],
-        "signer_fingerprints": ["0" * 64],
-    },
-    sort_keys=True,
-)
+DECOY = encode_record(DECOY_RECORD)
 
 
 def certificate_keys(secret: bytes, c: Certificate) -> list[bytes]:
@@ -163,34 +148,34 @@ def certificate_rows(
         if c.number is None or c.qr_token is None:
             continue
         if c.institution_code not in insts:
-            inst = reg.institution(c.institution_code)
-            insts[c.institution_code] = (inst, sorted(reg.filed_fingerprints(inst.code)))
+            inst = reg.institutions.get(c.institution_code)
+            insts[c.institution_code] = (inst, sorted(reg.seals.filed_fingerprints(inst.code)))
         inst, signers = insts[c.institution_code]
-        pdfs = [d.pdf_sha256 for d in reg.deliveries(c.id)]
-        event = reg.status_event(c.id) if c.status.value != "valid" else None
-        version_event = reg.version_event(c.id) if c.version > 1 else None
-        proofs = [p.pdf_sha256 for p in reg.proofs(c.id) if p.pdf_sha256]
-        events = seqs.get(c.id, []) if seqs is not None else reg.event_seqs(c.id).get(c.id, [])
+        pdfs = [d.pdf_sha256 for d in reg.seals.deliveries(c.id)]
+        event = reg.lifecycle.status_event(c.id) if c.status.value != "valid" else None
+        version_event = reg.lifecycle.version_event(c.id) if c.version > 1 else None
+        proofs = [p.pdf_sha256 for p in reg.lifecycle.proofs(c.id) if p.pdf_sha256]
+        events = seqs.get(c.id, []) if seqs is not None else reg.audit.event_seqs(c.id).get(c.id, [])
         replaced_on = version_event[1] if version_event else None
         versions = (
-            [{"version": e.version, "how": e.action, "on": e.on} for e in reg.version_events(c.id)]
+            [VersionNote(version=e.version, how=e.action, on=e.on) for e in reg.lifecycle.version_events(c.id)]
             if c.version > 1
             else []
         )
         rid = record_id(secret, c.id)
-        doc = masked_doc(c, inst, pdfs, signers, event, replaced_on, proofs, versions)
+        doc = encode_record(masked_record(c, inst, pdfs, signers, event, replaced_on, proofs, versions))
         photo = None
         if c.status.value != "revoked":  # a revoked certificate's landing shows no face
-            photo = seal_photo(small_jpeg(reg.photo(c.photo_sha256)), number=c.number, token=c.qr_token)
+            photo = seal_photo(small_jpeg(reg.certificates.photo(c.photo_sha256)), number=c.number, token=c.qr_token)
         yield Row(rid, doc, certificate_keys(secret, c), sealer.seal(rid, events), photo)
-        for old in reg.superseded_tokens(c.id) if c.version > 1 else ():
+        for old in reg.lifecycle.superseded_tokens(c.id) if c.version > 1 else ():
             # the old paper's QR code: "replaced (补发) on DATE", or the certificate's own status
             # when it was revoked or suspended since
             status = event if event is not None else (old.replaced_on, "")
-            stub = masked_doc(
+            stub = encode_record(masked_record(
                 c, inst, pdfs, signers, status, old.replaced_on, proofs, versions,
                 status_value="replaced" if event is None else None, replaced_how="reissue", qr_version=old.version,
-            )  # fmt: skip
+            ))  # fmt: skip
             srid = retired_record_id(secret, c.id, old.version)
             yield Row(srid, stub, [qr_key(secret, c.number, old.token)], sealer.seal(srid, []), None, False)
 

@@ -16,7 +16,9 @@ import unicodedata
 
 from registry.errors import SkillcertError
 
-__all__ = ["CODE_ALPHABET", "decrypt_pdf", "encrypt_pdf", "new_download_code", "normalise_code"]
+__all__ = ["CODE_ALPHABET", "FOLDER", "decrypt_pdf", "encrypt_pdf", "new_download_code", "normalise_code"]
+
+FOLDER = "downloads"  # <home>/downloads: where issue writes the encrypted PDFs and publish reads them
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed from paper
 _CODE_LEN = 12

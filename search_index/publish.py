@@ -29,6 +29,7 @@ from typing import Any
 from registry import Registry
 from registry.atomic import write_atomic
 from registry.errors import SkillcertError
+from registry.events import SnapshotPublished
 from registry.filings import institution_to_dict
 from registry.models import Institution
 from registry.numbers import parse_institution_code
@@ -47,6 +48,7 @@ from ._build import (
     write_downloads,
 )
 from ._layout import AUDIT, CERTS, DOWNLOADS, MANIFEST_COPY, SCHEMA_ID, read_meta
+from .downloads import FOLDER as DOWNLOADS_FOLDER
 
 __all__ = ["Manifest", "commit_generation", "load_or_create_keys", "publish"]
 
@@ -102,7 +104,7 @@ def institution_public(reg: Registry, inst: Institution) -> dict[str, Any]:
     d["region_name"], d["region_name_en"] = _region(inst.code)
     d["signers"] = [
         {"seal_kind": i.seal_kind, "fingerprint": i.fingerprint, "not_after": i.not_after, "retired_at": i.retired_at}
-        for i in reg.identities(inst.code)
+        for i in reg.seals.identities(inst.code)
     ]
     return d
 
@@ -123,7 +125,7 @@ def _sign(manifest: dict[str, Any], key: Any) -> dict[str, Any]:
 def _leaf_of(reg: Registry, seq: int) -> bytes:
     from registry.merkle import audit_leaf
 
-    return next((audit_leaf(h) for h in reg.audit_hashes(after=seq - 1, upto=seq)), b"")
+    return next((audit_leaf(h) for h in reg.audit.hashes(after=seq - 1, upto=seq)), b"")
 
 
 def _checkpoint(reg: Registry, key: Any, folder: Path, size: int, now: datetime) -> dict[str, Any]:
@@ -143,14 +145,14 @@ def _checkpoint(reg: Registry, key: Any, folder: Path, size: int, now: datetime)
             tree = MerkleTree.from_levels(old.levels())
     if tree.size and (tree.size > size or tree.node(0, tree.size - 1) != _leaf_of(reg, tree.size)):
         tree = MerkleTree()  # not a prefix of this registry's log (a stale or foreign folder): rebuild
-    tree.extend(audit_leaf(h) for h in reg.audit_hashes(after=tree.size, upto=size))
+    tree.extend(audit_leaf(h) for h in reg.audit.hashes(after=tree.size, upto=size))
     write_levels(tree, folder)
     cp = Checkpoint.of(tree, at=now.isoformat(timespec="seconds"))
     pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     stored = StoredCheckpoint(
         cp.size, cp.root, cp.at, base64.b64encode(pub).decode(), base64.b64encode(key.sign(cp.body())).decode()
     )
-    reg.add_checkpoint(stored)
+    reg.audit.add_checkpoint(stored)
     return {
         "log": "skillcert-audit/1",
         "size": cp.size,
@@ -240,16 +242,16 @@ def _full(
     reg: Registry, home: Path, secret: bytes, key: Any, now: datetime, downloads_dir: Path, started: float
 ) -> Manifest:
     snapshots = home / "snapshots"
-    head_seq, head_hash = reg.audit_head()
-    institutions = [institution_public(reg, i) for i in reg.institutions()]
+    head_seq, head_hash = reg.audit.head()
+    institutions = [institution_public(reg, i) for i in reg.institutions.all()]
     snap_id = now.strftime("%Y%m%dT%H%M%S") + f"-{head_seq}"
     target = snapshots / snap_id
     building = snapshots / f".building-{snap_id}"
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir()
     conn = open_build(building / CERTS)
-    n = write_certs(conn, certificate_rows(reg, secret, reg.certificates(), reg.event_seqs()))
-    downloads = write_downloads(building / DOWNLOADS, downloads_dir, secret, reg.certificates())
+    n = write_certs(conn, certificate_rows(reg, secret, reg.certificates.select(), reg.audit.event_seqs()))
+    downloads = write_downloads(building / DOWNLOADS, downloads_dir, secret, reg.certificates.select())
     directory = write_directory(building, 1, institutions)
     manifest = {
         "id": snap_id,
@@ -259,7 +261,7 @@ def _full(
         "certificates": n,
         "downloads": downloads,
         "institutions": len(institutions),
-        "retired_codes": [c for c, _, _ in reg.retired_codes()],
+        "retired_codes": [c for c, _, _ in reg.institutions.retired_codes()],
         "audit_seq": head_seq,
         "audit_head": head_hash,
         "checkpoint": _checkpoint(reg, key, building / AUDIT, head_seq, now),
@@ -294,17 +296,17 @@ def _incremental(
             f"the current snapshot has an older layout ({old.get('schema')}): publish a full one first",
         )
     after = int(old["audit_seq"])
-    head_seq, head_hash = reg.audit_head()
-    changed = {i: reg.certificate_by_id(i) for i in sorted(reg.changed_certificate_ids(after_seq=after))}
-    codes = sorted({e.entity_key for e in reg.audit_entries(entity="institution", after_seq=after)})
+    head_seq, head_hash = reg.audit.head()
+    changed = {i: reg.certificates.by_id(i) for i in sorted(reg.audit.changed_certificate_ids(after_seq=after))}
+    codes = sorted({e.entity_key for e in reg.audit.entries(entity="institution", after_seq=after)})
     rederive = dict(changed)  # a changed institution: its certificates' records carry its name and keys
     for code in codes:
-        rederive.update((c.id, c) for c in reg.certificates(institution_code=code))
+        rederive.update((c.id, c) for c in reg.certificates.select(institution_code=code))
     # downloads first: a reader of the old generation may get the new file of a changed certificate,
     # never a revoked certificate's file once its record says revoked
     write_downloads(target / DOWNLOADS, downloads_dir, secret, changed.values())
     checkpoint = _checkpoint(reg, key, target / AUDIT, head_seq, now)  # appends: old checkpoints stay provable
-    institutions = [institution_public(reg, i) for i in reg.institutions()] if codes else None
+    institutions = [institution_public(reg, i) for i in reg.institutions.all()] if codes else None
     signed = commit_generation(
         target,
         key,
@@ -314,7 +316,7 @@ def _incremental(
             "checkpoint": checkpoint,
             "audit_seq": head_seq,
             "audit_head": head_hash,
-            "retired_codes": [c for c, _, _ in reg.retired_codes()],
+            "retired_codes": [c for c, _, _ in reg.institutions.retired_codes()],
             "updated_at": now.isoformat(),
         },
         started=started,
@@ -341,9 +343,12 @@ def publish(
     snapshots.mkdir(parents=True, exist_ok=True)
     with _publish_lock(snapshots):
         how = _incremental if incremental else _full
-        m = how(reg, home, secret, key, now or datetime.now(UTC), downloads_dir or home / "downloads", started)
-    details = {"incremental": incremental, "audit_seq": m.data["audit_seq"], "certificates": m.data["certificates"]}
-    if incremental:
-        details["applied"] = m.data["last_increment"]
-    reg.record_event("publish", "snapshot", m.path.name, details, actor=actor)
+        m = how(reg, home, secret, key, now or datetime.now(UTC), downloads_dir or home / DOWNLOADS_FOLDER, started)
+    event = SnapshotPublished(
+        incremental=incremental,
+        audit_seq=int(m.data["audit_seq"]),
+        certificates=int(m.data["certificates"]),
+        applied=int(m.data["last_increment"]) if incremental else None,
+    )
+    reg.audit.record(m.path.name, event, actor=actor)
     return m

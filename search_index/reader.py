@@ -16,14 +16,13 @@ several reads (a check that reads the directory, then the record, then the direc
 
 from __future__ import annotations
 
-import json
 import secrets
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -33,6 +32,7 @@ from ._layout import AUDIT, CERTS, DOWNLOADS, SeqSealer
 from ._state import State, close_unused, connect, load_state
 from .directory import search
 from .privacy import PairKind, pair_key, qr_key
+from .record import SnapshotRecord, decode_record
 
 __all__ = ["CertificateView", "Snapshot", "SnapshotView"]
 
@@ -62,21 +62,23 @@ _MAX_ALL = 50  # more certificates than one person ever holds
 _BLOB_AT_OR_AFTER = "SELECT rid, blob FROM blobs WHERE rid >= ? ORDER BY rid LIMIT 1"
 
 
-@dataclass(frozen=True, slots=True)
-class CertificateView:
-    """The masked record a snapshot holds for one certificate."""
+# what a certificate look-up gives: the masked record, typed (its stored form stays in this package)
+CertificateView = SnapshotRecord
 
-    doc: dict[str, Any]
 
-    @property
-    def status(self) -> str:
-        return str(self.doc["status"])
+class Landing(NamedTuple):
+    """The QR landing page's reads (:meth:`Snapshot.landing_by_qr`)."""
+
+    record: CertificateView | None
+    photo: bytes | None  # JPEG, for a valid certificate that has one
+    institution: dict[str, Any] | None
+    manifest: dict[str, Any]
 
 
 class _Found(NamedTuple):  # a tuple: made on every look-up, hit or miss
     state: State  # the generation the record belongs to
     rid: int | None  # None: no such key
-    doc: dict[str, Any]
+    record: SnapshotRecord
     sealed: bytes | None
 
 
@@ -99,15 +101,15 @@ def _query_all(state: State, key: bytes) -> list[tuple[Any, ...]]:
 
 def _views(rows: list[tuple[Any, ...]]) -> list[CertificateView]:
     """The hits, newest issue first (a miss parses its decoy too: the same work either way)."""
-    docs = [(row[0] is not None and row[0] == row[1], json.loads(row[2])) for row in rows]
-    found = [CertificateView(doc) for hit, doc in docs if hit]
-    return sorted(found, key=lambda v: (str(v.doc.get("issue_date") or ""), str(v.doc.get("occupation"))), reverse=True)
+    docs = [(row[0] is not None and row[0] == row[1], decode_record(row[2])) for row in rows]
+    found = [rec for hit, rec in docs if hit]
+    return sorted(found, key=lambda v: (v.issue_date or "", v.occupation), reverse=True)
 
 
 def _found(state: State, row: tuple[Any, ...]) -> _Found:
-    doc = json.loads(row[2])  # parsed on a miss too: the same work either way
+    rec = decode_record(row[2])  # decoded on a miss too: the same work either way
     hit = row[0] is not None and row[0] == row[1]
-    return _Found(state, int(row[1]) if hit else None, doc, row[4] if len(row) > 4 else None)
+    return _Found(state, int(row[1]) if hit else None, rec, row[4] if len(row) > 4 else None)
 
 
 class _Reads:
@@ -138,7 +140,7 @@ class _Reads:
     # -- certificates ----------------------------------------------------------------------
     def _lookup(self, key: bytes) -> CertificateView | None:
         found = self._find(key)
-        return CertificateView(found.doc) if found.rid is not None else None
+        return found.record if found.rid is not None else None
 
     def lookup_by_pair(self, kind: PairKind | str, a: str, b: str) -> CertificateView | None:
         """Two of three keys: (number, name), (number, ID number) or (name, ID number)."""
@@ -174,6 +176,29 @@ class _Reads:
             return None
         return open_photo(bytes(found.sealed), number=number, token=token)
 
+    def landing_by_qr(self, number: str, token: str) -> Landing:
+        """What the QR landing page shows, from one look-up of one generation (hit or miss alike):
+        the record (:meth:`lookup_by_qr`), the photo for a valid certificate (:meth:`photo_by_qr`),
+        the institution and the manifest — those two of the record's own generation."""
+        from .photos import open_photo
+
+        if not number.strip() or not token.strip():
+            return Landing(None, None, None, dict(self._side().manifest))
+        key = qr_key(self._secret, number, token)
+        try:
+            found = self._find(key, sealed="photo")
+        except sqlite3.OperationalError:  # a snapshot of an older layout has no photos
+            found = self._find(key)
+        manifest = dict(found.state.manifest)
+        if found.rid is None:
+            return Landing(None, None, None, manifest)
+        rec = found.record
+        inst = found.state.institutions.get(rec.institution_code.strip().upper())
+        photo = None
+        if rec.status == "valid" and found.sealed:
+            photo = open_photo(bytes(found.sealed), number=number, token=token)
+        return Landing(rec, photo, dict(inst) if inst is not None else None, manifest)
+
     def encrypted_download(self, number: str, id_number: str) -> tuple[CertificateView | None, bytes | None]:
         """The record and its encrypted PDF (``downloads.decrypt_pdf`` opens it with the holder's code).
 
@@ -187,7 +212,7 @@ class _Reads:
                 "下载需要证书编号和证件号码", "a download needs the certificate number and the ID number"
             )
         found = self._find(pair_key(self._secret, PairKind.NUMBER_ID, number, id_number))
-        view = CertificateView(found.doc) if found.rid is not None else None
+        view = found.record if found.rid is not None else None
         path = found.state.folder / DOWNLOADS
         if not path.exists():
             return view, None

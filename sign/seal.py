@@ -107,6 +107,7 @@ class Sealer:
         self.timestamper = timestamps.HTTPTimeStamper(options.tsa_url) if options.tsa_url else None
         self.validation_context = None
         self.roots: list[Any] = []
+        self._templates: dict[str, Any] = {}  # seal kind -> _fastpdf.CmsTemplate, or None: always pyHanko
         if options.level.long_term:
             roots = [load_cert_from_pemder(str(p)) for p in options.trust_roots]
             if not roots:
@@ -132,6 +133,10 @@ class Sealer:
             if signer is None:
                 raise SealError(f"没有“{box.kind}”印章的签名密钥", f"no signing key for the {box.kind!r} seal")
             name = box.field or f"Seal{i + 1}-{box.kind}"
+            fast = self._fast(data, box, name) if look is None else None
+            if fast is not None:
+                data = fast
+                continue
             meta = signers.PdfSignatureMetadata(
                 field_name=name,
                 subfilter=fields.SigSeedSubFilter.PADES,
@@ -166,12 +171,37 @@ class Sealer:
             except Exception as e:  # network, TSA, revocation and signing errors come in many kinds
                 raise SealError(f"签章失败（{box.kind}）：{e}", f"sealing failed ({box.kind}): {e}") from e
             data = out.getvalue()
+            if look is None and self.options.level is PadesLevel.B_B and box.kind not in self._templates:
+                from ._fastpdf import template_from
+
+                self._templates[box.kind] = template_from(data, signer)
         if self.options.level.long_term:
             data = self._complete_ltv(data)
         if self.options.level is PadesLevel.B_LTA:
             data = self._document_timestamp(data)
             data = self._complete_ltv(data, refetch=False)
         return data
+
+    def _fast(self, data: bytes, box: SealBoxSpec, name: str) -> bytes | None:
+        """The seal written by :mod:`sign._fastpdf` (B-B, a new field, a template from an earlier
+        pyHanko seal with this key), or ``None``: seal with pyHanko."""
+        template = self._templates.get(box.kind)
+        if template is None or self.options.level is not PadesLevel.B_B or box.rect_pt is None or box.field:
+            return None
+        from ._fastpdf import fast_seal
+
+        try:
+            return fast_seal(
+                data,
+                page_index=box.page,
+                rect=_int_box(box.rect_pt),
+                field_name=name,
+                reason=self.options.reason,
+                location=self.options.location,
+                template=template,
+            )
+        except Exception as e:  # the key refused to sign: as pyHanko's path reports it
+            raise SealError(f"签章失败（{box.kind}）：{e}", f"sealing failed ({box.kind}): {e}") from e
 
     def _complete_ltv(self, data: bytes, *, refetch: bool = True) -> bytes:
         """Every chain certificate covered by current revocation data in the DSS, or :class:`SealError`."""
@@ -285,9 +315,7 @@ def _invisible_field_with_appearance(writer: Any, prefix: str) -> str:
                 },
                 stream_data=b"",
             )
-            widget[generic.pdf_name("/AP")] = generic.DictionaryObject(
-                {generic.pdf_name("/N"): writer.add_object(ap)}
-            )
+            widget[generic.pdf_name("/AP")] = generic.DictionaryObject({generic.pdf_name("/N"): writer.add_object(ap)})
             writer.update_container(widget)
             return name
     raise SealError("无法添加时间戳字段", "cannot add the timestamp field")

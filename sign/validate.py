@@ -16,16 +16,27 @@ Nothing a file contains makes this raise anything but :class:`UnreadablePdf`.
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ._ades import AdesVerdict, ades_verdict
 from ._algorithms import algorithm_problem
 from ._changes import SealStanding, judge_changes, review_revisions, tail_problem
+from ._horizon import data_times, stable_until
 from .identity import cert_fingerprint
 from .status import BottomLine, Check, Outcome, SealStatus, SignatureReport, Trust, UnreadablePdf
 
-__all__ = ["BottomLine", "Check", "Outcome", "SealStatus", "SignatureReport", "Trust", "UnreadablePdf", "validate_pdf"]
+__all__ = [
+    "BottomLine",
+    "Check",
+    "Outcome",
+    "SealStatus",
+    "SignatureReport",
+    "Trust",
+    "UnreadablePdf",
+    "validate_pdf",
+    "validate_pdf_until",
+]
 
 MAX_REVISIONS = 64  # ours have 2-5; each renewal adds two
 MAX_SIGNATURES = 16
@@ -70,6 +81,10 @@ def _read(pdf: bytes) -> Any:
     """A strict pyHanko reader over ``pdf``; anything odd is :class:`UnreadablePdf`."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
+    from . import _fasthex, _names
+
+    _fasthex.install()  # pyHanko's hex-string reader, the same answers at C speed (the seal's /Contents)
+    _names.install()  # asn1crypto's name comparison, remembered per pair of encodings
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=True)
         revisions = reader.xrefs.total_revisions
@@ -105,25 +120,43 @@ def _dss(reader: Any) -> Any:
 
 def validate_pdf(pdf: bytes, trust: Trust) -> SealStatus:
     """Validate every signature of ``pdf``; raise :class:`UnreadablePdf` if it is not a readable PDF."""
+    return _validate_pdf(pdf, trust, times=False)[0]
+
+
+def validate_pdf_until(pdf: bytes, trust: Trust) -> tuple[SealStatus, datetime | None]:
+    """:func:`validate_pdf`, and until when its verdict holds for these bytes under this trust
+    (:mod:`._horizon`: the next moment the clock can change it; ``None``: not known, do not keep it)."""
+    started = datetime.now(UTC)
+    status, times = _validate_pdf(pdf, trust, times=True)
+    return status, None if times is None else stable_until(times, started, datetime.now(UTC))
+
+
+def _validate_pdf(pdf: bytes, trust: Trust, *, times: bool) -> tuple[SealStatus, list[datetime] | None]:
     reader, sigs = _read(pdf)
     if not sigs:
         check = Check(
             "signed", Outcome.FAIL, "文件没有电子印章（数字签名）", "the file carries no seal (no digital signature)"
         )
-        return SealStatus(BottomLine.INVALID, (check,))
+        return SealStatus(BottomLine.INVALID, (check,)), None
     seals = [s for s in sigs if s.sig_object_type != "/DocTimeStamp"]  # document timestamps are B-LTA evidence
     if not seals:
         check = Check(
             "signed", Outcome.FAIL, "文件没有电子印章（只有时间戳）", "the file carries no seal, only timestamps"
         )
-        return SealStatus(BottomLine.INVALID, (check,))
+        return SealStatus(BottomLine.INVALID, (check,)), None
     dss = _dss(reader)
     try:
-        return _validate(pdf, reader, seals, dss, trust)
+        status = _validate(pdf, reader, seals, dss, trust)
     except UnreadablePdf:
         raise
     except Exception as e:  # a malformed signature dictionary, CMS blob or object graph
         raise UnreadablePdf("签名数据无法解析", f"the signature data cannot be parsed ({_brief(e)})") from e
+    if not times:
+        return status, None
+    try:  # never changes the verdict: what cannot be read here only means "do not keep it"
+        return status, _evidence_times(sigs, dss, trust)
+    except Exception:
+        return status, None
 
 
 def _validate(pdf: bytes, reader: Any, seals: list[Any], dss: Any, trust: Trust) -> SealStatus:
@@ -181,6 +214,25 @@ def _validate(pdf: bytes, reader: Any, seals: list[Any], dss: Any, trust: Trust)
     return SealStatus(bottom, (summary, *all_checks), tuple(reports))
 
 
+def _evidence_times(sigs: list[Any], dss: Any, trust: Trust) -> list[datetime] | None:
+    """Every time in what the validation read (each signature's CMS, the DSS and its VRI, the
+    trust roots); ``None`` when one of them cannot be walked."""
+    from pyhanko.keys import load_cert_from_pemder
+
+    blobs: list[bytes] = [bytes(s.pkcs7_content) for s in sigs]
+    blobs += [load_cert_from_pemder(str(p)).dump() for p in trust.roots]
+    if dss is not None:
+        refs = [*dss.certs.values(), *dss.ocsps, *dss.crls]
+        for vri in (dss.vri_entries or {}).values():
+            entry = vri.get_object()
+            for key in ("/Cert", "/OCSP", "/CRL"):
+                refs += list(entry.get(key, []))
+            if "/TS" in entry:
+                refs.append(entry.raw_get("/TS"))
+        blobs += [ref.get_object().data for ref in refs]
+    return data_times(blobs)
+
+
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 
 
@@ -209,7 +261,10 @@ def _contents_problem(pdf: bytes, sig: Any) -> tuple[str, str] | None:
         if length > len(raw) or raw[length:].strip(b"\x00"):
             raise ValueError
     except (ValueError, IndexError, TypeError, AttributeError):
-        return "签名容器中含有签名以外的数据", "the signature container holds bytes other than the signature and zero padding"
+        return (
+            "签名容器中含有签名以外的数据",
+            "the signature container holds bytes other than the signature and zero padding",
+        )
     return None
 
 
@@ -217,7 +272,10 @@ def _ades_check(v: AdesVerdict) -> Check:
     """ETSI EN 319 102-1 as pyHanko's AdES engine applies it: it binds our bottom line."""
     if v.indication == "PASSED" and v.message:  # B-LT: at the current time (see _ades)
         return Check(
-            "ades", Outcome.PASS, "符合 ETSI EN 319 102-1（PASSED，按当前时间验证）", f"ETSI EN 319 102-1: PASSED ({v.message})"
+            "ades",
+            Outcome.PASS,
+            "符合 ETSI EN 319 102-1（PASSED，按当前时间验证）",
+            f"ETSI EN 319 102-1: PASSED ({v.message})",
         )
     if v.indication == "PASSED":
         return Check("ades", Outcome.PASS, "符合 ETSI EN 319 102-1 长期验证（PASSED）", "ETSI EN 319 102-1: PASSED")
@@ -259,8 +317,6 @@ def _coverage_check(sig: Any) -> Check | None:
 
 def _when(moment: datetime) -> str:
     """``2026-11-20 09:30:12 UTC``: a time people read."""
-    from datetime import UTC
-
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 

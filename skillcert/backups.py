@@ -276,10 +276,10 @@ def restore_home(
         pm, folder = found if found is not None else (None, None)
         keys = _keys(s.home / "publisher.key", work / "publisher.key")
         with Registry.open(work / REGISTER) as reg:
-            seq, head = reg.audit_head()
+            seq, head = reg.audit.head()
             within = pm is not None and pm.audit_seq <= seq
-            report = reg.verify_audit(manifest=pm if within else None, trusted_keys=keys)
-            restored_root = reg.audit_tree().root().hex()
+            report = reg.audit.verify(manifest=pm if within else None, trusted_keys=keys)
+            restored_root = reg.audit.tree().root().hex()
         problems = list(report.problems)
         prefix = _published_prefix(folder, seq, restored_root) if pm is not None and not within else None
         if prefix is False:

@@ -63,11 +63,11 @@ class Deliverer:
         for folder in self.folders:
             for staged, path, tag in staged_files(folder, prefix):
                 try:
-                    c = self.reg.certificate(path.stem)
+                    c = self.reg.certificates.get(path.stem)
                 except NotFound:
                     staged.unlink(missing_ok=True)
                     continue
-                d = self.reg.delivery(c.id)
+                d = self.reg.seals.delivery(c.id)
                 if d is not None and d.pdf_sha256.startswith(tag):
                     publish_staged(staged, path)
                 else:
@@ -84,7 +84,7 @@ class Deliverer:
             files += [(self.notices / f"{number}.txt", notice), (self.downloads_dir / f"{number}.bin", blob)]
         try:
             staged = [(write_staged(path, data, sha[:16]), path) for path, data in files]
-            self.reg.mark_delivered(
+            self.reg.seals.mark_delivered(
                 c.id, c.version, pdf_sha256=sha, file_name=f"{number}.pdf", level=self.level, actor=self.actor
             )
             for s, path in staged:

@@ -17,7 +17,7 @@ from pathlib import Path
 from registry import Registry, import_results, institution_from_toml
 from registry.errors import NotFound
 from registry.tabular import open_table
-from render import read_record
+from render import embedded_record
 from search_index import publish
 from sign import PadesLevel, PkiServer
 
@@ -72,17 +72,17 @@ def run_demo(
     if not s.settings_path.exists():
         s.settings_path.write_text(SETTINGS_TEMPLATE, encoding="utf-8")
     result = DemoResult(s.home)
-    with Registry.create(s.registry_path) as reg:
+    with Registry.create(s.registry_location) as reg:
         for filing_name, results_name in DEMO_BATCHES:
             inst = institution_from_toml((DEMO_DIR / filing_name).read_text(encoding="utf-8"), source=filing_name)
             result.institutions.append(inst.code)
             try:
-                reg.institution(inst.code)
+                reg.institutions.get(inst.code)
                 result.already.append(inst.code)
             except NotFound:
-                reg.add_institution(inst, actor=s.actor)
+                reg.institutions.add(inst, actor=s.actor)
             results = DEMO_DIR / results_name
-            if reg.batch_for_source(inst.code, open_table(results).sha256) is not None:
+            if reg.certificates.batch_for_source(inst.code, open_table(results).sha256) is not None:
                 result.already.append(results_name)
                 continue
             report = import_results(reg, results, inst.code, today=today, actor=s.actor)
@@ -101,19 +101,17 @@ def run_demo(
                         workers=workers,
                         tsa_url=s2.tsa_url,
                         trust_roots=s2.trust_roots,
-                        downloads_dir=s.home / "downloads",
+                        downloads_dir=s.downloads_dir,
                     )
                     summary = issue_batch(reg, opts, render_settings=s.render_settings(), actor=s.actor)
                     result.issued[code] = summary.delivered + summary.recovered
             first = next(iter(sorted(result.out_dir.glob("*.pdf"))), None)
             result.example = str(first) if first else None
             if first is not None:
-                record = read_record(first.read_bytes())
-                result.example_url = str(record["qr_url"]) if record else None
+                record = embedded_record(first.read_bytes())
+                result.example_url = record.qr_url if record else None
             current = s.home / "snapshots" / "current" / "manifest.json"
-            manifest = publish(
-                reg, s.home, incremental=current.exists(), actor=s.actor, downloads_dir=s.home / "downloads"
-            )
+            manifest = publish(reg, s.home, incremental=current.exists(), actor=s.actor, downloads_dir=s.downloads_dir)
             result.snapshot = str(manifest.path)
-        result.counts = reg.counts()
+        result.counts = reg.certificates.counts()
     return result

@@ -23,11 +23,13 @@ from datetime import datetime
 from pathlib import Path
 
 from registry import Registry
+from registry._db import SqliteDatabase
 from registry.errors import ExitCode, SkillcertError
 
 __all__ = ["IssueLocked", "issue_lock", "lock_path"]
 
 _HELD: dict[Path, int] = {}  # lock file -> depth, in this process
+_SHARED: dict[str, int] = {}  # advisory lock -> depth, in this process
 
 
 class IssueLocked(SkillcertError):
@@ -50,6 +52,39 @@ class IssueLocked(SkillcertError):
 
     def as_dict(self) -> dict[str, object]:
         return {**super().as_dict(), "holder": self.holder}
+
+
+@contextmanager
+def _shared_lock(reg: Registry, code: str) -> Iterator[None]:
+    """The issue lock of a PostgreSQL registry: an advisory lock, held by this process's own
+    connection (dropped by the server when the process ends, even under SIGKILL)."""
+    from registry._pg import PostgresDatabase
+
+    db = reg.db
+    assert isinstance(db, PostgresDatabase)
+    name = f"skillcert-issue-{code}"
+    if name in _SHARED:
+        _SHARED[name] += 1
+        try:
+            yield
+        finally:
+            _SHARED[name] -= 1
+        return
+    since = datetime.now().astimezone().isoformat(timespec="seconds")
+    holder = f"skillcert {os.getpid()}@{socket.gethostname()} {since}"
+    with db.session_lock(name, holder) as got:
+        if not got:
+            who = db.lock_holder(name).split(" ")
+            info: dict[str, object] = {}
+            if len(who) == 3 and "@" in who[1]:
+                pid, host = who[1].split("@", 1)
+                info = {"pid": pid, "host": host, "since": who[2]}
+            raise IssueLocked(code, Path(f"{db.where}#{name}"), info)
+        _SHARED[name] = 1
+        try:
+            yield
+        finally:
+            del _SHARED[name]
 
 
 def lock_path(reg: Registry, code: str) -> Path:
@@ -86,7 +121,11 @@ def _alive(holder: dict[str, object]) -> bool:
 @contextmanager
 def issue_lock(reg: Registry, code: str) -> Iterator[None]:
     """Hold the institution's issue lock for the block, or raise :class:`IssueLocked` at once."""
-    reg.institution(code)  # NotFound for an unknown code, before any file is named after it
+    reg.institutions.get(code)  # NotFound for an unknown code, before any file is named after it
+    if not isinstance(reg.db, SqliteDatabase):  # a shared PostgreSQL registry: one lock for every machine
+        with _shared_lock(reg, code):
+            yield
+        return
     path = lock_path(reg, code).absolute()
     if path in _HELD:
         _HELD[path] += 1

@@ -43,7 +43,7 @@ def issue_options(
         workers=workers,
         tsa_url=s.tsa_url,
         trust_roots=s.trust_roots,
-        downloads_dir=s.home / "downloads" if notices else None,
+        downloads_dir=s.downloads_dir if notices else None,
         allow_local_site=s.allow_local_site,
     )
 
@@ -120,19 +120,19 @@ def issue_proof(
     needs one, a verification site the QR code may point to — is asked before the number is
     allocated: a refused proof uses up no proof number.
     """
-    c = reg.certificate(number)
-    inst = reg.institution(c.institution_code)
-    keys = [i for i in reg.identities(inst.code) if i.retired_at is None]
+    c = reg.certificates.get(number)
+    inst = reg.institutions.get(c.institution_code)
+    keys = [i for i in reg.seals.identities(inst.code) if i.retired_at is None]
     check_site_url(inst, s.site_url, keys, allow=s.allow_local_site)
     opts = SealOptions(level=PadesLevel(s.seal_level), tsa_url=s.tsa_url, trust_roots=s.trust_roots)
     renderer, sealer = ready_to_seal(inst, "proof", [identity_spec(i) for i in keys], s.render_settings(), opts)
     with renderer as r:
-        proof = reg.add_proof(number, applied_on=applied_on, on=on, service_due=service_due, actor=s.actor)
-        c = reg.certificate_by_id(proof.certificate_id)
+        proof = reg.lifecycle.add_proof(number, applied_on=applied_on, on=on, service_due=service_due, actor=s.actor)
+        c = reg.certificates.by_id(proof.certificate_id)
         rendered = r.render(
             c,
             inst,
-            photo=reg.photo(c.photo_sha256),
+            photo=reg.certificates.photo(c.photo_sha256),
             kind=DocumentKind.PROOF,
             proof_number=proof.proof_number,
             proof_date=on,
@@ -142,5 +142,5 @@ def issue_proof(
     path = out / f"{proof.proof_number}.pdf"
     write_atomic(path, sealed)
     sha = hashlib.sha256(sealed).hexdigest()
-    reg.record_proof_pdf(proof.proof_number, pdf_sha256=sha, file_name=path.name, actor=s.actor)
-    return ProofResult(reg.proof(proof.proof_number), path, sha)
+    reg.lifecycle.record_proof_pdf(proof.proof_number, pdf_sha256=sha, file_name=path.name, actor=s.actor)
+    return ProofResult(reg.lifecycle.proof(proof.proof_number), path, sha)

@@ -26,7 +26,7 @@ from typing import Any
 from registry import Registry
 from registry.errors import ExitCode, Problem, SkillcertError
 from registry.models import Certificate, CertStatus, Institution, Style
-from render import DocumentKind, Renderer, RenderError, RenderSettings, read_record
+from render import DocumentKind, RecordRejected, Renderer, RenderError, RenderSettings, embedded_record
 from search_index.downloads import encrypt_pdf, new_download_code
 from sign import PadesLevel, Sealer, SealOptions
 
@@ -206,23 +206,23 @@ def _jobs(
 ) -> Iterator[Job]:
     """One render job per certificate: a reissued one (补发) renders as a replacement with its date."""
     for cid in ids:
-        c = reg.certificate_by_id(cid)
-        replaced_on = reg.replacement_date(cid) if c.version > 1 else None
-        yield c, inst, reg.photo(c.photo_sha256), style, replaced_on, serials.get(cid)
+        c = reg.certificates.by_id(cid)
+        replaced_on = reg.lifecycle.replacement_date(cid) if c.version > 1 else None
+        yield c, inst, reg.certificates.photo(c.photo_sha256), style, replaced_on, serials.get(cid)
 
 
 def _paper_serials(reg: Registry, code: str, ids: list[int], on: date, actor: str) -> dict[int, str]:
     """The blank sheet each certificate prints on: its sheet if it has one for this version, else
     one drawn now — all in one transaction, so short stock refuses the batch before anything renders."""
     latest: dict[int, tuple[str, date | None]] = {}
-    for sheet in reg.blank_sheets(code, state="printed"):
+    for sheet in reg.blanks.sheets(code, state="printed"):
         if sheet.certificate_id is not None:
             latest[sheet.certificate_id] = (sheet.serial, sheet.changed_on)  # serials ascend: the last is newest
     out: dict[int, str] = {}
     first, again = [], []
     for cid in ids:
         have = latest.get(cid)
-        replaced_on = reg.replacement_date(cid)
+        replaced_on = reg.lifecycle.replacement_date(cid)
         if have is None:
             first.append(cid)
         elif replaced_on is not None and (have[1] is None or have[1] < replaced_on):
@@ -230,9 +230,9 @@ def _paper_serials(reg: Registry, code: str, ids: list[int], on: date, actor: st
         else:
             out[cid] = have[0]
     if first:
-        out.update(reg.draw_blanks(code, first, on=on, actor=actor))
+        out.update(reg.blanks.draw_many(code, first, on=on, actor=actor))
     if again:
-        out.update(reg.draw_blanks(code, again, on=on, actor=actor, replacement=True))
+        out.update(reg.blanks.draw_many(code, again, on=on, actor=actor, replacement=True))
     return out
 
 
@@ -268,10 +268,10 @@ def ready_to_seal(
 
 
 def _has_work(reg: Registry, code: str) -> bool:
-    pending = reg.certificates(institution_code=code, status=CertStatus.PENDING)
+    pending = reg.certificates.select(institution_code=code, status=CertStatus.PENDING)
     found = next(pending, None) is not None
     del pending  # the generator closes, and its statement with it: no read left open on the connection
-    return found or next(reg.undelivered_ids(code), None) is not None
+    return found or next(reg.seals.undelivered_ids(code), None) is not None
 
 
 def issue_batch(
@@ -302,7 +302,7 @@ def _issue_locked(
 ) -> IssueSummary:
     started = time.perf_counter()
     summary = IssueSummary(opts.institution_code)
-    inst = reg.institution(opts.institution_code)
+    inst = reg.institutions.get(opts.institution_code)
     out = Deliverer(
         reg,
         inst,
@@ -317,7 +317,7 @@ def _issue_locked(
     if not _has_work(reg, inst.code):
         summary.seconds = time.perf_counter() - started
         return summary
-    keys = [i for i in reg.identities(inst.code) if i.retired_at is None]
+    keys = [i for i in reg.seals.identities(inst.code) if i.retired_at is None]
     check_site_url(inst, render_settings.site_url, keys, allow=opts.allow_local_site)  # before any number
     specs = [identity_spec(i) for i in keys]
     seal_options = SealOptions(level=opts.level, tsa_url=opts.tsa_url, trust_roots=opts.trust_roots)
@@ -326,15 +326,18 @@ def _issue_locked(
     failures: list[_Failed] = []
     try:
         _make_folders(opts)  # a folder that cannot be made refuses the run before any number is allocated
-        summary.numbered = len(reg.issue_numbers(inst.code, opts.issue_date, actor=actor))
+        summary.numbered = len(reg.certificates.issue(inst.code, opts.issue_date, actor=actor))
 
-        for cid in reg.undelivered_ids(inst.code):  # a file an older version left unrecorded: record it as it is
-            c = reg.certificate_by_id(cid)
+        for cid in reg.seals.undelivered_ids(inst.code):  # a file an older version left unrecorded: record it as it is
+            c = reg.certificates.by_id(cid)
             path = opts.out_dir / f"{c.number}.pdf"
             if path.is_file():
                 data = path.read_bytes()
-                rec = read_record(data) if data.startswith(b"%PDF-") else None
-                if rec is not None and rec.get("number") == c.number and rec.get("version") == c.version:
+                try:
+                    rec = embedded_record(data) if data.startswith(b"%PDF-") else None
+                except RecordRejected:
+                    rec = None  # not a record this registry wrote: the certificate is issued again
+                if rec is not None and rec.number == c.number and rec.version == c.version:
                     package = _package(str(c.number), data) if opts.downloads_dir is not None else None
                     out.deliver(c, data, package)  # a fresh notice and download: any old pair is unrecorded
                     summary.recovered += 1
@@ -348,7 +351,7 @@ def _issue_locked(
                 return result.one_record
             cid, pdf, render_ms, seal_ms, package = result
             t = time.perf_counter()
-            out.deliver(reg.certificate_by_id(cid), pdf, package)
+            out.deliver(reg.certificates.by_id(cid), pdf, package)
             summary.write_ms.append((time.perf_counter() - t) * 1000)
             summary.render_ms.append(render_ms)
             summary.seal_ms.append(seal_ms)
@@ -368,13 +371,19 @@ def _issue_locked(
             finally:
                 _WORKER.clear()
         elif todo:
-            renderer.close()  # the workers render; the main process only checked that it can
-            _run_pool(
-                opts.workers,
-                (render_settings, specs, seal_options, downloads),
-                _jobs(reg, inst, todo, opts.style, serials),
-                take,
-            )
+            # while the workers start (≈ 1-2 s: interpreter, imports, fonts, first compile), this
+            # process produces with the renderer and sealer it has already checked; then it only delivers
+            _WORKER.update(renderer=renderer, sealer=sealer, downloads=downloads)
+            try:
+                _run_pool(
+                    opts.workers,
+                    (render_settings, specs, seal_options, downloads),
+                    _jobs(reg, inst, todo, opts.style, serials),
+                    take,
+                    on_workers_up=renderer.close,
+                )
+            finally:
+                _WORKER.clear()
     finally:
         renderer.close()
     if failures:
@@ -396,20 +405,48 @@ def _make_folders(opts: IssueOptions) -> None:
 
 
 def _run_pool(
-    workers: int, initargs: tuple[Any, ...], jobs: Iterator[Job], take: Callable[[Produced | _Failed], bool]
+    workers: int,
+    initargs: tuple[Any, ...],
+    jobs: Iterator[Job],
+    take: Callable[[Produced | _Failed], bool],
+    *,
+    on_workers_up: Callable[[], None],
 ) -> None:
+    """Jobs to ``workers`` spawned processes, a bounded number in flight; until the first of them
+    answers, this process runs a job itself (``_produce`` with its own ``_WORKER``) whenever none
+    is ready, then calls ``on_workers_up`` (to free its renderer) and only delivers."""
     import multiprocessing
+    from collections import deque
+    from concurrent.futures import Future
 
     ctx = multiprocessing.get_context("spawn")
+    window = 4 * workers
     try:
         with ProcessPoolExecutor(
             max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=initargs
         ) as pool:
+            inflight: deque[Future[Produced | _Failed]] = deque()
+            local = True
             try:
-                for result in pool.map(_produce, jobs, chunksize=4):
-                    if not take(result):
-                        break
+                for job in jobs:
+                    if local and len(inflight) >= window and not inflight[0].done():
+                        if not take(_produce(job)):  # every slot taken, no worker has answered yet: make it here
+                            return
+                        continue
+                    inflight.append(pool.submit(_produce, job))
+                    while inflight and (len(inflight) > window or inflight[0].done()):
+                        done = inflight.popleft()
+                        if local:  # a worker has answered: they are up
+                            local = False
+                            on_workers_up()
+                        if not take(done.result()):
+                            return
+                while inflight:
+                    if not take(inflight.popleft().result()):
+                        return
             finally:  # stopping (or an error here): do not wait for the queued jobs
+                if local:
+                    on_workers_up()
                 pool.shutdown(wait=True, cancel_futures=True)
     except BrokenProcessPool as e:
         raise SkillcertError(

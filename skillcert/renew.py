@@ -74,10 +74,10 @@ def renew_delivered(
     limit = datetime.combine(before, time.min, tzinfo=UTC)
     report = RenewReport(before.isoformat(), dry_run)
     sealer: Sealer | None = None
-    for c in list(reg.certificates(institution_code=institution_code)):
+    for c in list(reg.certificates.select(institution_code=institution_code)):
         if c.number is None or c.status is not CertStatus.VALID:
             continue
-        d = reg.delivery(c.id)
+        d = reg.seals.delivery(c.id)
         path = out_dir / f"{c.number}.pdf"
         if d is None or d.version != c.version or not path.is_file():
             continue
@@ -98,7 +98,7 @@ def renew_delivered(
         new_by = renew_by(renewed)
         new_shown = new_by.isoformat() if new_by else ""
         staged = write_staged(path, renewed, sha[:16])
-        reg.record_renewal(
+        reg.seals.record_renewal(
             c.id, c.version, pdf_sha256=sha, previous_sha256=d.pdf_sha256, renew_by=new_shown, actor=actor
         )
         publish_staged(staged, path)

@@ -12,7 +12,7 @@ from typing import Any
 from registry import Registry
 from registry._seals_store import IdentityRecord
 from registry.errors import SkillcertError
-from render import RenderedPdf
+from render import RenderedPdf, SealBox
 from sign import (
     DemoPki,
     Pkcs11Identity,
@@ -34,6 +34,7 @@ __all__ = [
     "boxes_of",
     "file_identity",
     "identity_spec",
+    "seal_box_spec",
     "seal_services",
     "setup_demo_pki",
     "signers_for",
@@ -43,9 +44,15 @@ DEMO_PASSWORD_ENV = "SKILLCERT_DEMO_P12_PASSWORD"
 DEMO_PASSWORD = b"skillcert-demo"
 
 
+def seal_box_spec(box: SealBox) -> SealBoxSpec:
+    """One of the renderer's seal boxes as the sealer takes it: the one conversion between the
+    two (render and sign do not know each other; the application joins them here)."""
+    return SealBoxSpec(box.kind, box.page, box.rect_pt)
+
+
 def boxes_of(rendered: RenderedPdf) -> list[SealBoxSpec]:
-    """The renderer's seal boxes as the sealer takes them (render and sign do not know each other)."""
-    return [SealBoxSpec(b.kind, b.page, b.rect_pt) for b in rendered.seal_boxes]
+    """The renderer's seal boxes of ``rendered``, in order, as the sealer takes them."""
+    return [seal_box_spec(b) for b in rendered.seal_boxes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +125,7 @@ def file_identity(
         not_after=cert.not_valid_after.isoformat(),
         added_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    reg.add_identity(rec, actor=actor)
+    reg.seals.add_identity(rec, actor=actor)
     return rec
 
 
@@ -130,7 +137,7 @@ def setup_demo_pki(s: Settings, reg: Registry) -> DemoPki:
     root = s.home / "pki"
     os.environ.setdefault(DEMO_PASSWORD_ENV, DEMO_PASSWORD.decode())
     subjects = []
-    for inst in reg.institutions():
+    for inst in reg.institutions.all():
         for seal in inst.seals:
             subjects.append(SealSubject(f"{inst.code}-{seal.kind}", seal.text, inst.name_zh))
     if not subjects:
@@ -140,7 +147,7 @@ def setup_demo_pki(s: Settings, reg: Registry) -> DemoPki:
         extend_demo_pki(pki, subjects)
     else:
         pki = make_demo_pki(root, subjects, password=DEMO_PASSWORD)
-    filed = {i.name for i in reg.identities()}
+    filed = {i.name for i in reg.seals.identities()}
     for subj in subjects:
         if subj.label in filed:
             continue

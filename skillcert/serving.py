@@ -20,6 +20,7 @@ from .settings import Settings
 __all__ = ["app_from_env", "serve", "site_settings"]
 
 _ENV_SNAPSHOT = "SKILLCERT_SNAPSHOT"
+_ENV_RATE_LIMIT_URL = "SKILLCERT_RATE_LIMIT_URL"  # wins over [site] rate_limit_url
 
 
 def _limit(site: dict[str, object], key: str, default: RateLimit) -> RateLimit:
@@ -52,7 +53,21 @@ def site_settings(s: Settings, *, snapshot: Path | None = None) -> SiteSettings:
         trust_forwarded_for=bool(site.get("trust_forwarded_for", False)),
         trusted_proxies=_proxies(site),
         operator=_operator(site),
+        rate_limit_url=_rate_limit_url(site),
     )
+
+
+def _rate_limit_url(site: dict[str, object]) -> str | None:
+    """``$SKILLCERT_RATE_LIMIT_URL`` or ``[site] rate_limit_url``: Redis for limits shared by all nodes."""
+    value = os.environ.get(_ENV_RATE_LIMIT_URL) or site.get("rate_limit_url")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.startswith(("redis://", "rediss://", "unix://")):
+        raise SkillcertError(
+            "设置 [site] rate_limit_url 应为 redis://、rediss:// 或 unix:// 地址",
+            "setting [site] rate_limit_url must be a redis://, rediss:// or unix:// URL",
+        )
+    return value
 
 
 _OPERATOR_KEYS = ("operator_zh", "operator_en", "operator_contact", "operator_address")

@@ -25,6 +25,7 @@
     upload_per_minute = 12                    # per client: PDF checks
     download_per_minute = 6                   # per client: holder downloads (wrong codes: 5, then 1 per 5 min)
     trust_forwarded_for = false               # behind a reverse proxy that sets X-Forwarded-For
+    rate_limit_url = "redis://127.0.0.1:6379/0"  # limits shared by every worker of every node
     operator_zh = "某某职业技能鉴定指导中心"     # who runs the site: every page's footer and printed results
     operator_en = "… Skills Testing Centre"   # (operator_contact, operator_address: shown as written)
 """
@@ -41,6 +42,7 @@ from pathlib import Path
 from registry import WorkdayCalendar
 from registry.errors import SkillcertError
 from render import RenderSettings
+from search_index.downloads import FOLDER as DOWNLOADS_FOLDER
 
 __all__ = ["SETTINGS_TEMPLATE", "Settings"]
 
@@ -66,6 +68,10 @@ SETTINGS_TEMPLATE = """\
 # tsa_url = "http://tsa.example/tsa"    # RFC 3161 time-stamping authority (default: the demo PKI's)
 # trust_roots = ["pki/certs/root.pem"]  # roots to validate seals against (default: the demo PKI's)
 
+[registry]
+# url = "postgresql://skillcert@db.example/skillcert"  # a PostgreSQL registry (or $SKILLCERT_REGISTRY_URL);
+#                                       # default: registry.sqlite in this folder
+
 [site]
 # max_upload_mb = 10                    # PDF upload limit of the verification site
 # lookup_per_minute = 30                # per client and worker: two-of-three queries (burst 10)
@@ -73,6 +79,7 @@ SETTINGS_TEMPLATE = """\
 # upload_per_minute = 12                # PDF checks (burst 6)
 # download_per_minute = 6               # holder downloads (burst 5); wrong codes: 5, then 1 per 5 minutes
 # trust_forwarded_for = false           # behind a reverse proxy that sets X-Forwarded-For
+# rate_limit_url = "redis://127.0.0.1:6379/0"  # one limit for every worker of every node (or $SKILLCERT_RATE_LIMIT_URL)
 # trusted_proxies = ["127.0.0.1", "::1"] # whose X-Forwarded-For is believed (the right-most other hop is the client)
 # operator_zh = "某某职业技能鉴定指导中心"  # who runs the site, shown on every page and printed result
 # operator_en = "… Skills Testing Centre"
@@ -95,10 +102,26 @@ class Settings:
     tsa_url: str | None = None
     trust_roots: tuple[Path, ...] = ()
     site: Mapping[str, object] = field(default_factory=dict)  # the [site] table, see verify.SiteSettings
+    registry_url: str | None = None  # [registry] url / $SKILLCERT_REGISTRY_URL: a PostgreSQL registry
 
     @property
     def registry_path(self) -> Path:
+        """The embedded registry's SQLite file (unused when ``registry_url`` names a PostgreSQL one)."""
         return self.home / "registry.sqlite"
+
+    @property
+    def registry_location(self) -> Path | str:
+        """Where the registry is: the PostgreSQL URL if one is set, else the SQLite file."""
+        return self.registry_url or self.registry_path
+
+    def has_registry(self) -> bool:
+        """Is there a registry to open (a PostgreSQL one is assumed to be there; opening says if not)?"""
+        return self.registry_url is not None or self.registry_path.exists()
+
+    @property
+    def downloads_dir(self) -> Path:
+        """The holders' encrypted downloads: written by issue, read into each published snapshot."""
+        return self.home / DOWNLOADS_FOLDER
 
     @property
     def settings_path(self) -> Path:
@@ -138,6 +161,10 @@ class Settings:
             roots = roots or (home / "pki" / "certs" / "root.pem",)
         site = data.get("site", {})
         site_table: dict[str, object] = dict(site) if isinstance(site, dict) else {}
+        registry = data.get("registry", {})
+        registry_url = env.get("SKILLCERT_REGISTRY_URL") or (
+            registry.get("url") if isinstance(registry, dict) else None
+        )
         return cls(
             home=home,
             actor=actor,
@@ -153,6 +180,7 @@ class Settings:
             tsa_url=str(tsa) if tsa else None,
             trust_roots=roots,
             site=site_table,
+            registry_url=str(registry_url) if registry_url else None,
         )
 
     def render_settings(self) -> RenderSettings:

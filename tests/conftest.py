@@ -4,6 +4,7 @@ import hashlib
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -67,12 +68,60 @@ def filing(kind: str) -> str:
     return (DEMO_DIR / name).read_text(encoding="utf-8")
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test of the ``reg`` fixture runs on both engines, but those marked ``sqlite_only``
+    (they open the SQLite file itself: the command-line tool, a raw edit, the file's bytes)."""
+    if "backend" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("sqlite_only")
+        metafunc.parametrize("backend", BACKENDS[:1] if only else BACKENDS)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """One real PostgreSQL server per session (Debian's ``postgresql``) on a free loopback port."""
+    from sign.pki import free_port
+
+    from .pg_server import PgServer, find_pg_bin
+
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        if REQUIRE_SYSTEM:
+            pytest.fail("PostgreSQL (Debian package postgresql) is required (SKILLCERT_REQUIRE_SYSTEM=1)")
+        pytest.skip("PostgreSQL not installed")
+    # not under pytest's own temp root: that is private to root, and the server runs as postgres
+    folder = Path(tempfile.mkdtemp(prefix="skillcert-pg-"))
+    server = PgServer(bin_dir, free_port(), folder)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
-def reg(tmp_path: Path, clock: Clock) -> Iterator[Registry]:
-    """A fresh registry with the three demo institutions filed."""
-    r = Registry.create(tmp_path / "registry.sqlite", clock=clock)
+def registry_at(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a fresh registry goes on this test's engine: a SQLite file, or a new PostgreSQL database."""
+    backend = getattr(request, "param", None) or request.getfixturevalue("backend")
+    if backend == "postgresql":
+        return str(request.getfixturevalue("pg_server").fresh())
+    return tmp_path / "registry.sqlite"
+
+
+def location(r: Registry) -> str:
+    """What another process opens this registry with: its SQLite file or its PostgreSQL URL."""
+    return str(r.path) if r.db.kind == "sqlite" else str(r.db.url)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def reg(registry_at: str | Path, clock: Clock, backend: str) -> Iterator[Registry]:
+    """A fresh registry with the three demo institutions filed, on each engine in turn."""
+    r = Registry.create(registry_at, clock=clock)
     for kind in DEMO_CODES:
-        r.add_institution(institution_from_toml(filing(kind)), actor="test")
+        r.institutions.add(institution_from_toml(filing(kind)), actor="test")
     yield r
     r.close()
 
@@ -91,7 +140,7 @@ def add_pending(
     data = photo_bytes(seed)
     sha = hashlib.sha256(data).hexdigest()
     rows = result_rows(n, sha, seed=seed, level=level)
-    r.add_batch(
+    r.certificates.add_batch(
         code,
         source_name=f"t{seed}.csv",
         source_sha256=f"{seed:064x}",
@@ -143,3 +192,31 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
     env = {"SKILLCERT_HOME": str(home), "SKILLCERT_ACTOR": "test"}
     run_demo(Settings.from_env(env), today=date(2026, 11, 20), workers=2)
     return DemoHome(home, port, Settings.from_env(env))
+
+
+@pytest.fixture(scope="session")
+def redis_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One real ``redis-server`` per session on a free loopback port (``--save "" --appendonly no``)."""
+    from sign.pki import free_port
+
+    from .redis_server import RedisServer
+
+    program = shutil.which("redis-server")
+    if program is None:
+        if REQUIRE_SYSTEM:
+            pytest.fail("redis-server is required (SKILLCERT_REQUIRE_SYSTEM=1) but not installed")
+        pytest.skip("redis-server not installed")
+    server = RedisServer(program, free_port(), tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_server(redis_session: Any) -> Any:
+    """The session's Redis, running and empty (a test that stopped it gets it back here)."""
+    redis_session.start()
+    redis_session.flush()
+    return redis_session

@@ -48,7 +48,7 @@ def skillcert_serve(home: Path, log_dir: Path, *, port: int | None = None) -> It
                 pytest.fail(f"skillcert serve exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
             try:
                 with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
-                    if r.read() == b"ok":
+                    if r.read().split(b"\n")[0] == b"ok":  # then `key: value` lines (shared limits)
                         break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass

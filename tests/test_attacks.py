@@ -9,6 +9,7 @@ the test's temporary folder as ``attacks-*.txt`` with one JSON line per case bes
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -21,12 +22,18 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from verify.settings import SiteSettings
+
 from .attacks import Attack, corpus, format_table, summary
 from .conftest import DemoHome
 from .serving import generous_app, skillcert_serve
 
 LIMIT_SECONDS = 5.0  # no answer may take longer (issue 11)
-MEMORY_MB = 300  # the server's RSS stays within this of where it started
+# the server's RSS stays within this of where it started: each check process may allocate up to
+# check_memory_mb (its RLIMIT_DATA), and with check_concurrency of them two large files checked one
+# after the other can each leave their process that much bigger; plus some for the site process
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(SiteSettings)}
+MEMORY_MB = int(_DEFAULTS["check_concurrency"]) * int(_DEFAULTS["check_memory_mb"]) + 64
 CONTROLS_MUST_BE_VALID = {"control"}
 # validation data added later (a DSS refresh after the archive timestamp) is judged by pyHanko's
 # AdES engine: valid or unknown (INDETERMINATE), never invalid

@@ -31,18 +31,19 @@ def _home(reg: Registry, tmp_path: Path) -> Path:
 
 
 def _first_problem(reg: Registry) -> str:
-    report = reg.verify_audit()
+    report = reg.audit.verify()
     assert not report.ok
     return report.problems[0][1]
 
 
+@pytest.mark.sqlite_only  # raw SQLite edits; on PostgreSQL: tests/test_postgres.py
 def test_sql_edits_are_named(reg: Registry, tmp_path: Path) -> None:
     add_pending(reg, 3)
-    numbers = [n for _, n in reg.issue_numbers(DEMO_CODES["beijing"], TODAY, actor="t")]
-    reg.mark_delivered(
-        reg.certificate(numbers[0]).id, 1, pdf_sha256="a" * 64, file_name="x.pdf", level="B-LT", actor="t"
+    numbers = [n for _, n in reg.certificates.issue(DEMO_CODES["beijing"], TODAY, actor="t")]
+    reg.seals.mark_delivered(
+        reg.certificates.get(numbers[0]).id, 1, pdf_sha256="a" * 64, file_name="x.pdf", level="B-LT", actor="t"
     )
-    assert reg.verify_audit().ok
+    assert reg.audit.verify().ok
     raw = sqlite3.connect(tmp_path / "registry.sqlite")
     raw.execute(
         "UPDATE certificates SET name = '冒名' WHERE id = (SELECT certificate_id FROM issued_numbers WHERE number = ?)",
@@ -55,7 +56,7 @@ def test_sql_edits_are_named(reg: Registry, tmp_path: Path) -> None:
         "AND entity_key = CAST(certificates.id AS TEXT))"
     )
     raw.commit()
-    assert reg.verify_audit().ok
+    assert reg.audit.verify().ok
     raw.execute("UPDATE deliveries SET pdf_sha256 = ?", ("b" * 64,))
     raw.commit()
     assert "deliveries[" in _first_problem(reg)
@@ -80,18 +81,19 @@ def _rechain(raw: sqlite3.Connection) -> None:
     raw.commit()
 
 
+@pytest.mark.sqlite_only  # raw SQLite edits; on PostgreSQL: tests/test_postgres.py
 def test_rewritten_history_breaks_the_signed_checkpoint(reg: Registry, tmp_path: Path) -> None:
     add_pending(reg, 2)
-    reg.issue_numbers(DEMO_CODES["beijing"], TODAY, actor="t")
+    reg.certificates.issue(DEMO_CODES["beijing"], TODAY, actor="t")
     _home(reg, tmp_path)
-    assert reg.verify_audit().ok and len(reg.checkpoints()) == 1
+    assert reg.audit.verify().ok and len(reg.audit.checkpoints()) == 1
     raw = sqlite3.connect(tmp_path / "registry.sqlite")
     raw.execute("DROP TRIGGER audit_append_only_update")
     raw.execute("UPDATE audit SET actor = 'someone else' WHERE seq = 3")
     raw.commit()
     assert "#3" in _first_problem(reg)  # the chain breaks at the edited entry
     _rechain(raw)
-    assert reg.verify_audit_chain() is None  # the chain alone no longer shows it ...
+    assert reg.audit.verify_chain() is None  # the chain alone no longer shows it ...
     assert "history was rewritten" in _first_problem(reg)  # ... the signed Merkle root does
 
 

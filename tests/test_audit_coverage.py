@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from registry import Registry
 from registry.audit import GENESIS, AuditEntry
+from registry.events import SnapshotPublished
 from registry.merkle import Checkpoint
 from registry.published import PublishedManifest, public_key_from_pem
 from search_index import publish
@@ -27,6 +28,8 @@ from skillcert.cli import cli
 
 from .conftest import DEMO_CODES, TODAY, add_pending
 from .factory import photo_bytes
+
+pytestmark = pytest.mark.sqlite_only  # edits the SQLite file behind the store; PostgreSQL: tests/test_postgres.py
 
 BJ = DEMO_CODES["beijing"]
 
@@ -37,7 +40,7 @@ def _raw(reg: Registry) -> sqlite3.Connection:
 
 def _issue(reg: Registry, n: int, *, seed: int = 7) -> list[str]:
     add_pending(reg, n, seed=seed)
-    return [num for _, num in reg.issue_numbers(BJ, TODAY, actor="t")]
+    return [num for _, num in reg.certificates.issue(BJ, TODAY, actor="t")]
 
 
 def _cid(raw: sqlite3.Connection, number: str) -> int:
@@ -45,7 +48,7 @@ def _cid(raw: sqlite3.Connection, number: str) -> int:
 
 
 def _problems(reg: Registry, **kw: Any) -> list[tuple[str, str]]:
-    report = reg.verify_audit(**kw)
+    report = reg.audit.verify(**kw)
     assert not report.ok
     return list(report.problems)
 
@@ -67,7 +70,7 @@ def _cli_verify(reg: Registry, monkeypatch: pytest.MonkeyPatch, *args: str) -> t
 def _publish(reg: Registry) -> int:
     """Publish under the registry's folder (its home); the size of the checkpoint it signed."""
     publish(reg, reg.path.parent, actor="t")
-    return reg.checkpoints()[-1].size
+    return reg.audit.checkpoints()[-1].size
 
 
 def _delete_tail(raw: sqlite3.Connection, after_seq: int) -> None:
@@ -91,7 +94,7 @@ def _edit_qr_token(reg: Registry) -> tuple[str, list[str]]:
 def _replace_photo(reg: Registry) -> tuple[str, list[str]]:
     numbers = _issue(reg, 2)
     raw = _raw(reg)
-    sha = reg.certificate(numbers[0]).photo_sha256
+    sha = reg.certificates.get(numbers[0]).photo_sha256
     raw.execute("UPDATE photos SET data = ? WHERE sha256 = ?", (photo_bytes(99), sha))
     raw.commit()
     return f"photos[{sha[:16]}", [numbers[0]]
@@ -109,12 +112,14 @@ def _delete_after_checkpoint(reg: Registry) -> tuple[str, list[str]]:
     """Publish, revoke one, then take the revocation (and the publish entry) back out of the log."""
     numbers = _issue(reg, 2)
     size = _publish(reg)
-    reg.revoke(numbers[0], reason="数据有误", on=TODAY, actor="t")
+    reg.lifecycle.revoke(
+        numbers[0], reason="数据有误", on=TODAY, actor="t", benefits_cancelled=True, commitment_sha256=None
+    )
     raw = _raw(reg)
     _delete_tail(raw, size)
     raw.execute("UPDATE certificates SET status = 'valid' WHERE id = ?", (_cid(raw, numbers[0]),))
     raw.commit()
-    assert reg.verify_audit_chain() is None and reg.audit_head()[0] == size  # chain and checkpoint size agree
+    assert reg.audit.verify_chain() is None and reg.audit.head()[0] == size  # chain and checkpoint size agree
     return f"checkpoint {size}", [f"#{size}"]  # zh: 检查点 {size}
 
 
@@ -145,13 +150,15 @@ def test_each_attack_is_named(reg: Registry, monkeypatch: pytest.MonkeyPatch, at
 def test_untouched_registry_verifies_through_the_cli(reg: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     numbers = _issue(reg, 3)
     _publish(reg)
-    reg.revoke(numbers[0], reason="数据有误", on=TODAY, actor="t")
+    reg.lifecycle.revoke(
+        numbers[0], reason="数据有误", on=TODAY, actor="t", benefits_cancelled=True, commitment_sha256=None
+    )
     _publish(reg)
-    report = reg.verify_audit()
+    report = reg.audit.verify()
     assert report.ok, report.problems
     code, body = _cli_verify(reg, monkeypatch)
     assert code == 0, body["problems"]
-    assert body["manifest"] and body["trusted_key"] and body["head"] == reg.audit_head()[1]
+    assert body["manifest"] and body["trusted_key"] and body["head"] == reg.audit.head()[1]
 
 
 def test_a_gap_in_the_register_is_named(reg: Registry) -> None:
@@ -164,9 +171,9 @@ def test_a_gap_in_the_register_is_named(reg: Registry) -> None:
 
 def test_issue_event_carries_only_a_digest_of_the_token(reg: Registry) -> None:
     numbers = _issue(reg, 1)
-    c = reg.certificate(numbers[0])
+    c = reg.certificates.get(numbers[0])
     assert c.qr_token
-    (issue,) = [e for e in reg.audit_entries(entity="certificate", key=str(c.id)) if e.action == "issue"]
+    (issue,) = [e for e in reg.audit.entries(entity="certificate", key=str(c.id)) if e.action == "issue"]
     assert c.qr_token not in json.dumps(issue.after)
     assert issue.after["qr_token_sha256"] == hashlib.sha256(c.qr_token.encode()).hexdigest()
 
@@ -184,13 +191,13 @@ def test_older_issue_events_without_a_token_digest_still_verify(reg: Registry) -
         raw.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, e.seq))
         prev = h
     raw.commit()
-    report = reg.verify_audit()
+    report = reg.audit.verify()
     assert report.ok, report.problems
 
 
 def test_missing_photo_row_is_named(reg: Registry) -> None:
     numbers = _issue(reg, 1)
-    sha = reg.certificate(numbers[0]).photo_sha256
+    sha = reg.certificates.get(numbers[0]).photo_sha256
     raw = _raw(reg)
     raw.execute("PRAGMA foreign_keys = OFF")
     raw.execute("DELETE FROM photos WHERE sha256 = ?", (sha,))
@@ -207,7 +214,9 @@ def _two_publishes_then_roll_back(reg: Registry) -> tuple[int, int]:
     first publish's own entry, and un-revoke: the registry alone is self-consistent again."""
     numbers = _issue(reg, 2)
     first = _publish(reg)
-    reg.revoke(numbers[0], reason="数据有误", on=TODAY, actor="t")
+    reg.lifecycle.revoke(
+        numbers[0], reason="数据有误", on=TODAY, actor="t", benefits_cancelled=True, commitment_sha256=None
+    )
     second = _publish(reg)
     raw = _raw(reg)
     raw.execute("DROP TRIGGER checkpoints_kept")
@@ -226,7 +235,7 @@ def test_deleted_checkpoint_and_tail_are_found_against_the_manifest(
     reg: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second = _two_publishes_then_roll_back(reg)
-    assert reg.audit_head()[0] == first + 1 >= reg.checkpoints()[-1].size
+    assert reg.audit.head()[0] == first + 1 >= reg.audit.checkpoints()[-1].size
     problems = _problems(reg, manifest=_manifest(reg))
     zh, en = _find(problems, "manifest")
     assert f"{first + 1}" in en and f"{second}" in en and f"{second}" in zh
@@ -238,8 +247,8 @@ def test_deleted_checkpoint_and_tail_are_found_against_the_manifest(
 def test_log_regrown_past_the_manifest_head_is_found(reg: Registry) -> None:
     _, second = _two_publishes_then_roll_back(reg)
     for i in range(4):  # fresh entries through the store itself, so the log is longer than the manifest's
-        reg.record_event("note", "snapshot", str(i), {"i": i}, actor="t")
-    assert reg.audit_head()[0] > second
+        reg.audit.record(str(i), SnapshotPublished(incremental=True, audit_seq=0, certificates=0), actor="t")
+    assert reg.audit.head()[0] > second
     _, en = _find(_problems(reg, manifest=_manifest(reg)), f"#{second}")
     assert "rewritten" in en and "manifest" in en
 
@@ -263,14 +272,14 @@ def test_resigned_checkpoints_need_the_publishers_key(reg: Registry, monkeypatch
         forger.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     ).decode()
     raw.execute("DROP TRIGGER checkpoints_fixed")
-    for cp in reg.checkpoints():
-        root = reg.audit_tree(cp.size).root().hex()
+    for cp in reg.audit.checkpoints():
+        root = reg.audit.tree(cp.size).root().hex()
         sig = base64.b64encode(forger.sign(Checkpoint(cp.size, root, cp.signed_at).body())).decode()
         raw.execute(
             "UPDATE checkpoints SET root = ?, public_key = ?, signature = ? WHERE size = ?", (root, pub, sig, cp.size)
         )
     raw.commit()
-    assert reg.verify_audit().ok  # self-consistent: only a key held elsewhere can tell
+    assert reg.audit.verify().ok  # self-consistent: only a key held elsewhere can tell
     publisher = public_key_from_pem((reg.path.parent / "publisher.key").read_bytes())
     _find(_problems(reg, trusted_keys=(publisher,)), "not the publisher's")
     _find(_problems(reg, manifest=_manifest(reg)), "history was rewritten")

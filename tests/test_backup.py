@@ -37,7 +37,7 @@ db, code, stop = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 reg = Registry.open(db)
 got = 0
 while not stop.exists():
-    n = len(reg.issue_numbers(code, date(2026, 11, 20), actor="writer", limit=1))
+    n = len(reg.certificates.issue(code, date(2026, 11, 20), actor="writer", limit=1))
     if not n:
         break
     got += n
@@ -91,7 +91,7 @@ def test_a_backup_taken_while_numbers_are_allocated_restores_and_verifies(
     code = DEMO_CODES["beijing"]
     with Registry.open(home / "registry.sqlite") as reg:
         add_pending(reg, 2000, code=code, seed=17)
-        start_seq, _ = reg.audit_head()
+        start_seq, _ = reg.audit.head()
     stop = tmp_path / "stop"
     writer = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(home / "registry.sqlite"), code, str(stop)],
@@ -101,7 +101,7 @@ def test_a_backup_taken_while_numbers_are_allocated_restores_and_verifies(
     try:
         with Registry.open(home / "registry.sqlite") as reg:
             deadline = time.monotonic() + 30
-            while reg.audit_head()[0] < start_seq + 20 and time.monotonic() < deadline:
+            while reg.audit.head()[0] < start_seq + 20 and time.monotonic() < deadline:
                 time.sleep(0.01)
         taken = [_backup(run, tmp_path / "bk" / f"during-{i}.skcbak") for i in range(2)]
         assert writer.poll() is None, "the writer must still be writing after the backups"
@@ -110,7 +110,7 @@ def test_a_backup_taken_while_numbers_are_allocated_restores_and_verifies(
         out, _ = writer.communicate(timeout=60)
     assert writer.returncode == 0 and int(out) > 0
     with Registry.open(home / "registry.sqlite") as reg:
-        final_seq, _ = reg.audit_head()
+        final_seq, _ = reg.audit.head()
     seqs = [int(str(b["audit_seq"])) for b in taken]
     assert start_seq < seqs[0] <= seqs[1] < final_seq, (start_seq, seqs, final_seq)
     assert stat.S_IMODE((home / "backup.key").stat().st_mode) == 0o600
@@ -133,7 +133,7 @@ def test_a_backup_taken_while_numbers_are_allocated_restores_and_verifies(
     assert json.loads(v.stdout)["entries"] == seqs[0]
     with Registry.open(fresh / "registry.sqlite") as reg:  # not torn: per year and level, serials 1…n
         by_series: dict[str, list[int]] = {}
-        for c in reg.certificates(institution_code=code):
+        for c in reg.certificates.select(institution_code=code):
             if c.number:
                 by_series.setdefault(c.number[:-6], []).append(parse_number(c.number).serial)
     writer_count = seqs[0] - start_seq
@@ -191,7 +191,7 @@ def test_restore_over_a_live_register_needs_force(run: Run, home: Path, tmp_path
     b = _backup(run, good)
     with Registry.open(home / "registry.sqlite") as reg:
         add_pending(reg, 2, seed=3)
-        after = reg.audit_head()[0]
+        after = reg.audit.head()[0]
     live = _sha(home / "registry.sqlite")
     r = run("restore", str(good))
     assert r.exit_code == int(ExitCode.RESTORE_REFUSED) == 15
@@ -203,10 +203,10 @@ def test_restore_over_a_live_register_needs_force(run: Run, home: Path, tmp_path
     assert d["audit_seq"] == b["audit_seq"] and d["audit_seq"] < after
     kept = Path(d["replaced"])
     with Registry.open(kept) as reg:  # the replaced register is kept, whole (its WAL folded in)
-        assert reg.audit_head()[0] == after and reg.verify_audit_chain() is None
+        assert reg.audit.head()[0] == after and reg.audit.verify_chain() is None
     assert d["files"] == {k: "same" for k in ("publisher.key", "index.secret", "settings.toml")}
     with Registry.open(home / "registry.sqlite") as reg:
-        assert reg.audit_head()[0] == b["audit_seq"]
+        assert reg.audit.head()[0] == b["audit_seq"]
     _no_leftovers(home)
 
 
@@ -215,7 +215,7 @@ def test_restore_names_the_entries_lost_since_the_newest_manifest(run: Run, home
     b = _backup(run, old)
     with Registry.open(home / "registry.sqlite") as reg:
         add_pending(reg, 3, seed=5)
-        reg.issue_numbers(DEMO_CODES["beijing"], date(2026, 11, 20), actor="test", limit=2)
+        reg.certificates.issue(DEMO_CODES["beijing"], date(2026, 11, 20), actor="test", limit=2)
     p = run("publish", "--incremental", "--json")
     assert p.exit_code == 0, p.output
     published = json.loads(p.stdout)["audit_seq"]
@@ -261,7 +261,7 @@ def test_a_backup_holds_no_clear_register_data(run: Run, home: Path, tmp_path: P
     blob = out.read_bytes()
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     with Registry.open(home / "registry.sqlite") as reg:
-        c = next(iter(reg.certificates()))
+        c = next(iter(reg.certificates.select()))
     for secret in (c.name, c.id_number, b"SQLite format 3", (home / "index.secret").read_bytes()):
         assert (secret.encode() if isinstance(secret, str) else secret) not in blob
     assert not [p for p in os.listdir(home) if p.startswith(".backup-")]

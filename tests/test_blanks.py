@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import random
-import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from skillcert.cli.blanks import blanks
 from skillcert.demo import DEMO_DIR
 
 from .conftest import DEMO_CODES, add_pending
+from .raw_sql import Raw
 
 BJ = DEMO_CODES["beijing"]
 GD = DEMO_CODES["guangdong"]
@@ -29,12 +29,12 @@ D = date.fromisoformat
 
 
 def receive(reg: Registry, first: str, last: str, on: str = "2026-03-02", code: str = BJ) -> int:
-    return reg.receive_blanks(code, first_serial=first, last_serial=last, on=D(on), source="北京联盟", actor="t").id
+    return reg.blanks.receive(code, first_serial=first, last_serial=last, on=D(on), source="北京联盟", actor="t").id
 
 
 def issued(reg: Registry, n: int, *, seed: int = 7, on: str = "2026-03-02", code: str = BJ) -> list[int]:
     add_pending(reg, n, seed=seed, code=code)
-    return [cid for cid, _ in reg.issue_numbers(code, D(on), actor="t")]
+    return [cid for cid, _ in reg.certificates.issue(code, D(on), actor="t")]
 
 
 def span(text: str) -> tuple[date, date]:
@@ -43,7 +43,7 @@ def span(text: str) -> tuple[date, date]:
 
 
 def audit_len(reg: Registry) -> int:
-    return reg.audit_head()[0]
+    return reg.audit.head()[0]
 
 
 # -- serials and periods ---------------------------------------------------------------------
@@ -83,13 +83,13 @@ def test_serial_ranges_and_periods() -> None:
 # -- receipt ---------------------------------------------------------------------------------
 def test_receive_puts_every_sheet_in_stock(reg: Registry) -> None:
     rid = receive(reg, "bj2026000001", "BJ2026000100")
-    sheets = reg.blank_sheets(BJ)
+    sheets = reg.blanks.sheets(BJ)
     assert [s.serial for s in sheets[:2]] == ["BJ2026000001", "BJ2026000002"] and len(sheets) == 100
     assert {s.state for s in sheets} == {"in_stock"} and {s.receipt_id for s in sheets} == {rid}
-    assert reg.blank_stock(BJ) == {"in_stock": 100, "printed": 0, "spoiled": 0, "destroyed": 0}
-    (rc,) = reg.blank_receipts(BJ)
+    assert reg.blanks.stock(BJ) == {"in_stock": 100, "printed": 0, "spoiled": 0, "destroyed": 0}
+    (rc,) = reg.blanks.receipts(BJ)
     assert (rc.count, rc.first_serial, rc.received_on, rc.source) == (100, "BJ2026000001", D("2026-03-02"), "北京联盟")
-    (entry,) = reg.audit_entries(entity="blank_receipt", key=str(rid))
+    (entry,) = reg.audit.entries(entity="blank_receipt", key=str(rid))
     assert entry.action == "blank_receive" and entry.after["count"] == 100 and entry.actor == "t"
 
 
@@ -110,28 +110,29 @@ def test_receive_refuses_overlap_and_bad_input_writing_nothing(reg: Registry) ->
     with pytest.raises(NotFound):
         receive(reg, "BJ2026000001", "BJ2026000002", code="S000011089999")
     with pytest.raises(RuleViolation, match="source"):
-        reg.receive_blanks(
+        reg.blanks.receive(
             BJ, first_serial="BJ2026000001", last_serial="BJ2026000002", on=D("2026-03-02"), source=" ", actor="t"
         )
-    assert audit_len(reg) == seq and reg.blank_stock(BJ)["in_stock"] == 100 and len(reg.blank_receipts(BJ)) == 1
+    assert audit_len(reg) == seq and reg.blanks.stock(BJ)["in_stock"] == 100 and len(reg.blanks.receipts(BJ)) == 1
     # adjacent ranges and another series (other width, other prefix) are not overlaps
     receive(reg, "BJ2026000201", "BJ2026000300")
     receive(reg, "BJ202600150", "BJ202600160")
     receive(reg, "BJ2026000150X1", "BJ2026000150X2")
-    assert reg.blank_stock(BJ)["in_stock"] == 100 + 100 + 11 + 2
+    assert reg.blanks.stock(BJ)["in_stock"] == 100 + 100 + 11 + 2
 
 
 def _statements(reg: Registry, first: str, last: str) -> int:
     """How many SQL statements receiving ``first``..``last`` runs (counted, not timed)."""
     seen: list[str] = []
-    reg._conn.set_trace_callback(seen.append)
+    reg.db.connection.set_trace_callback(seen.append)
     try:
         receive(reg, first, last)
     finally:
-        reg._conn.set_trace_callback(None)
+        reg.db.connection.set_trace_callback(None)
     return len(seen)
 
 
+@pytest.mark.sqlite_only  # counts statements with SQLite's trace callback
 def test_receiving_sheets_costs_one_insert_each_and_nothing_more_with_stock(reg: Registry) -> None:
     """Counted, not timed: a receipt runs a fixed number of statements plus one insert per sheet
     (each sheet is a row: it can be spoiled or destroyed alone), and the overlap check stays a
@@ -139,7 +140,7 @@ def test_receiving_sheets_costs_one_insert_each_and_nothing_more_with_stock(reg:
     small = _statements(reg, "BJ2026000001", "BJ2026000010")
     large = _statements(reg, "BJ2026000011", "BJ2026010010")
     again = _statements(reg, "BJ2026010011", "BJ2026020010")  # with 10,010 sheets already in stock
-    assert reg.blank_stock(BJ)["in_stock"] == 20_010
+    assert reg.blanks.stock(BJ)["in_stock"] == 20_010
     assert large - small == 10_000 - 10 and again == large, (small, large, again)
 
 
@@ -148,50 +149,50 @@ def test_draw_lowest_serial_in_order(reg: Registry) -> None:
     receive(reg, "BJ2026000011", "BJ2026000020")
     receive(reg, "BJ2026000001", "BJ2026000010", on="2026-03-01")
     ids = issued(reg, 5)
-    assert reg.draw_blank(BJ, ids[0], on=D("2026-03-02"), actor="t") == "BJ2026000001"
-    got = reg.draw_blanks(BJ, [ids[3], ids[1], ids[2]], on=D("2026-03-02"), actor="t")
+    assert reg.blanks.draw(BJ, ids[0], on=D("2026-03-02"), actor="t") == "BJ2026000001"
+    got = reg.blanks.draw_many(BJ, [ids[3], ids[1], ids[2]], on=D("2026-03-02"), actor="t")
     assert got == {ids[3]: "BJ2026000002", ids[1]: "BJ2026000003", ids[2]: "BJ2026000004"}
-    sheet = reg.blank_sheet("bj2026000002")
-    number = reg.certificate_by_id(ids[3]).number
+    sheet = reg.blanks.sheet("bj2026000002")
+    number = reg.certificates.by_id(ids[3]).number
     assert (sheet.state, sheet.certificate_id, sheet.certificate_number, sheet.changed_on) == (
         "printed",
         ids[3],
         number,
         D("2026-03-02"),
     )
-    (entry,) = reg.audit_entries(entity="blank_sheet", key="BJ2026000002")
+    (entry,) = reg.audit.entries(entity="blank_sheet", key="BJ2026000002")
     assert entry.action == "blank_print" and entry.before == {"state": "in_stock"}
     assert entry.after == {"state": "printed", "on": "2026-03-02", "certificate_id": ids[3], "number": number}
-    assert reg.blank_stock(BJ) == {"in_stock": 16, "printed": 4, "spoiled": 0, "destroyed": 0}
-    assert reg.draw_blanks(BJ, [], on=D("2026-03-02"), actor="t") == {}
+    assert reg.blanks.stock(BJ) == {"in_stock": 16, "printed": 4, "spoiled": 0, "destroyed": 0}
+    assert reg.blanks.draw_many(BJ, [], on=D("2026-03-02"), actor="t") == {}
 
 
 def test_draw_refusals(reg: Registry) -> None:
     receive(reg, "BJ2026000001", "BJ2026000010")
     ids = issued(reg, 3)
-    reg.draw_blank(BJ, ids[0], on=D("2026-03-02"), actor="t")
+    reg.blanks.draw(BJ, ids[0], on=D("2026-03-02"), actor="t")
     add_pending(reg, 1, seed=8)
-    (pending,) = [c.id for c in reg.certificates(institution_code=BJ, status=CertStatus.PENDING)]
+    (pending,) = [c.id for c in reg.certificates.select(institution_code=BJ, status=CertStatus.PENDING)]
     seq = audit_len(reg)
     with pytest.raises(RuleViolation, match="already printed on blank sheet BJ2026000001"):
-        reg.draw_blank(BJ, ids[0], on=D("2026-03-02"), actor="t")
+        reg.blanks.draw(BJ, ids[0], on=D("2026-03-02"), actor="t")
     with pytest.raises(RuleViolation, match="already printed"):  # inside a batch too: nothing of it is drawn
-        reg.draw_blanks(BJ, [ids[1], ids[0]], on=D("2026-03-02"), actor="t")
+        reg.blanks.draw_many(BJ, [ids[1], ids[0]], on=D("2026-03-02"), actor="t")
     with pytest.raises(RuleViolation, match="listed twice"):
-        reg.draw_blanks(BJ, [ids[1], ids[1]], on=D("2026-03-02"), actor="t")
+        reg.blanks.draw_many(BJ, [ids[1], ids[1]], on=D("2026-03-02"), actor="t")
     with pytest.raises(RuleViolation, match="only numbered, valid certificates"):
-        reg.draw_blank(BJ, pending, on=D("2026-03-02"), actor="t")
+        reg.blanks.draw(BJ, pending, on=D("2026-03-02"), actor="t")
     with pytest.raises(NotFound, match="has no record"):
-        reg.draw_blank(GD, ids[1], on=D("2026-03-02"), actor="t")
+        reg.blanks.draw(GD, ids[1], on=D("2026-03-02"), actor="t")
     with pytest.raises(NotFound):
-        reg.draw_blank(BJ, 99_999, on=D("2026-03-02"), actor="t")
+        reg.blanks.draw(BJ, 99_999, on=D("2026-03-02"), actor="t")
     with pytest.raises(RuleViolation, match="never printed"):
-        reg.draw_blank(BJ, ids[1], on=D("2026-03-02"), actor="t", replacement=True)
-    assert audit_len(reg) == seq and reg.blank_stock(BJ)["printed"] == 1
+        reg.blanks.draw(BJ, ids[1], on=D("2026-03-02"), actor="t", replacement=True)
+    assert audit_len(reg) == seq and reg.blanks.stock(BJ)["printed"] == 1
     # a damaged printed certificate is reissued (补发) on a new sheet; the old sheet stays printed
-    new = reg.draw_blank(BJ, ids[0], on=D("2026-03-05"), actor="t", replacement=True)
-    assert new == "BJ2026000002" and reg.blank_sheet(new).reason == "补发 replacement"
-    assert next(reg.audit_entries(entity="blank_sheet", key=new)).after["replaces"] == ["BJ2026000001"]
+    new = reg.blanks.draw(BJ, ids[0], on=D("2026-03-05"), actor="t", replacement=True)
+    assert new == "BJ2026000002" and reg.blanks.sheet(new).reason == "补发 replacement"
+    assert next(reg.audit.entries(entity="blank_sheet", key=new)).after["replaces"] == ["BJ2026000001"]
 
 
 def test_exhausted_stock_refused_and_nothing_written(reg: Registry) -> None:
@@ -200,46 +201,46 @@ def test_exhausted_stock_refused_and_nothing_written(reg: Registry) -> None:
     ids = issued(reg, 4)
     seq = audit_len(reg)
     with pytest.raises(RuleViolation) as e:
-        reg.draw_blanks(BJ, ids[:3], on=D("2026-03-02"), actor="t")
+        reg.blanks.draw_many(BJ, ids[:3], on=D("2026-03-02"), actor="t")
     assert "3 needed, 2 in stock on 2026-03-02 (1 more received after 2026-03-02)" in e.value.en
     assert "库存不足" in e.value.zh and "2 张" in e.value.zh
-    assert audit_len(reg) == seq and reg.blank_stock(BJ)["in_stock"] == 3
-    assert reg.draw_blanks(BJ, ids[:3], on=D("2026-04-01"), actor="t")[ids[2]] == "BJ2026000003"
+    assert audit_len(reg) == seq and reg.blanks.stock(BJ)["in_stock"] == 3
+    assert reg.blanks.draw_many(BJ, ids[:3], on=D("2026-04-01"), actor="t")[ids[2]] == "BJ2026000003"
     with pytest.raises(RuleViolation, match="1 needed, 0 in stock on 2026-04-01"):
-        reg.draw_blank(BJ, ids[3], on=D("2026-04-01"), actor="t")
-    assert reg.blank_stock(BJ) == {"in_stock": 0, "printed": 3, "spoiled": 0, "destroyed": 0}
+        reg.blanks.draw(BJ, ids[3], on=D("2026-04-01"), actor="t")
+    assert reg.blanks.stock(BJ) == {"in_stock": 0, "printed": 3, "spoiled": 0, "destroyed": 0}
 
 
 # -- spoiling and destruction ----------------------------------------------------------------
 def test_spoil_rules(reg: Registry) -> None:
     receive(reg, "BJ2026000001", "BJ2026000010")
     (cid,) = issued(reg, 1)
-    reg.spoil_blank("BJ2026000001", on=D("2026-03-03"), reason="卡纸 paper jam", actor="t")
-    sheet = reg.blank_sheet("BJ2026000001")
+    reg.blanks.spoil("BJ2026000001", on=D("2026-03-03"), reason="卡纸 paper jam", actor="t")
+    sheet = reg.blanks.sheet("BJ2026000001")
     assert (sheet.state, sheet.changed_on, sheet.reason) == ("spoiled", D("2026-03-03"), "卡纸 paper jam")
     # the next print skips the spoiled sheet
-    assert reg.draw_blank(BJ, cid, on=D("2026-03-03"), actor="t") == "BJ2026000002"
+    assert reg.blanks.draw(BJ, cid, on=D("2026-03-03"), actor="t") == "BJ2026000002"
     seq = audit_len(reg)
     with pytest.raises(RuleViolation, match="already spoiled on 2026-03-03"):
-        reg.spoil_blank("BJ2026000001", on=D("2026-03-04"), reason="again", actor="t")
+        reg.blanks.spoil("BJ2026000001", on=D("2026-03-04"), reason="again", actor="t")
     with pytest.raises(RuleViolation) as e:
-        reg.spoil_blank("BJ2026000002", on=D("2026-03-04"), reason="smudged", actor="t")
-    number = reg.certificate_by_id(cid).number
+        reg.blanks.spoil("BJ2026000002", on=D("2026-03-04"), reason="smudged", actor="t")
+    number = reg.certificates.by_id(cid).number
     assert number is not None and number in e.value.en and "only moves forward" in e.value.en and "补发" in e.value.zh
     with pytest.raises(RuleViolation, match="before blank sheet BJ2026000003 was received"):
-        reg.spoil_blank("BJ2026000003", on=D("2026-03-01"), reason="x", actor="t")
+        reg.blanks.spoil("BJ2026000003", on=D("2026-03-01"), reason="x", actor="t")
     with pytest.raises(RuleViolation, match="reason"):
-        reg.spoil_blank("BJ2026000003", on=D("2026-03-04"), reason="  ", actor="t")
+        reg.blanks.spoil("BJ2026000003", on=D("2026-03-04"), reason="  ", actor="t")
     with pytest.raises(NotFound, match="BJ2026000099"):
-        reg.spoil_blank("BJ2026000099", on=D("2026-03-04"), reason="x", actor="t")
+        reg.blanks.spoil("BJ2026000099", on=D("2026-03-04"), reason="x", actor="t")
     assert audit_len(reg) == seq
 
 
 def test_destroy_rules(reg: Registry) -> None:
     receive(reg, "BJ2026000001", "BJ2026000010")
     (cid,) = issued(reg, 1)
-    reg.draw_blank(BJ, cid, on=D("2026-03-02"), actor="t")  # BJ2026000001
-    reg.spoil_blank("BJ2026000002", on=D("2026-03-10"), reason="misprint", actor="t")
+    reg.blanks.draw(BJ, cid, on=D("2026-03-02"), actor="t")  # BJ2026000001
+    reg.blanks.spoil("BJ2026000002", on=D("2026-03-10"), reason="misprint", actor="t")
     seq = audit_len(reg)
     refusals = [
         (["BJ2026000002", "BJ2026000001"], {}, "printed as certificate"),
@@ -253,9 +254,9 @@ def test_destroy_rules(reg: Registry) -> None:
     for serials, kw, msg in refusals:
         args = {"on": D("2026-03-20"), "reason": "年度销毁", "witness": "李四", **kw}
         with pytest.raises(SkillcertError, match=msg):
-            reg.destroy_blanks(serials, actor="t", **args)  # type: ignore[arg-type]
-    assert audit_len(reg) == seq and reg.blank_sheet("BJ2026000002").state == "spoiled"
-    before = reg.destroy_blanks(
+            reg.blanks.destroy(serials, actor="t", **args)  # type: ignore[arg-type]
+    assert audit_len(reg) == seq and reg.blanks.sheet("BJ2026000002").state == "spoiled"
+    before = reg.blanks.destroy(
         ["bj2026000002", "BJ2026000009", "BJ2026000010"],
         on=D("2026-03-20"),
         reason="年度销毁",
@@ -263,10 +264,10 @@ def test_destroy_rules(reg: Registry) -> None:
         actor="t",
     )
     assert before == {"BJ2026000002": "spoiled", "BJ2026000009": "in_stock", "BJ2026000010": "in_stock"}
-    assert reg.blank_stock(BJ) == {"in_stock": 6, "printed": 1, "spoiled": 0, "destroyed": 3}
+    assert reg.blanks.stock(BJ) == {"in_stock": 6, "printed": 1, "spoiled": 0, "destroyed": 3}
     with pytest.raises(RuleViolation, match="already destroyed on 2026-03-20"):
-        reg.destroy_blanks(["BJ2026000009"], on=D("2026-03-21"), reason="x", witness="y", actor="t")
-    history = reg.blank_history("BJ2026000002")
+        reg.blanks.destroy(["BJ2026000009"], on=D("2026-03-21"), reason="x", witness="y", actor="t")
+    history = reg.blanks.history("BJ2026000002")
     assert [e.action for e in history] == ["blank_receive", "blank_spoil", "blank_destroy"]
     assert history[-1].before == {"state": "spoiled", "on": "2026-03-10", "reason": "misprint"}
     assert history[-1].after == {"state": "destroyed", "on": "2026-03-20", "reason": "年度销毁", "witness": "李四"}
@@ -278,17 +279,17 @@ def _activity(reg: Registry) -> list[int]:
     Inside 2026H2: 50 received, 4 printed, 3 spoiled, 1 old + 1 new spoiled destroyed, 2 surplus destroyed."""
     ids = issued(reg, 7, on="2026-03-02")
     receive(reg, "BJ2026000001", "BJ2026000100", on="2026-03-02")
-    reg.draw_blanks(BJ, ids[:3], on=D("2026-03-05"), actor="t")  # 001-003
-    reg.spoil_blank("BJ2026000004", on=D("2026-03-05"), reason="卡纸", actor="t")
-    reg.spoil_blank("BJ2026000005", on=D("2026-05-05"), reason="污损", actor="t")
-    reg.destroy_blanks(
+    reg.blanks.draw_many(BJ, ids[:3], on=D("2026-03-05"), actor="t")  # 001-003
+    reg.blanks.spoil("BJ2026000004", on=D("2026-03-05"), reason="卡纸", actor="t")
+    reg.blanks.spoil("BJ2026000005", on=D("2026-05-05"), reason="污损", actor="t")
+    reg.blanks.destroy(
         ["BJ2026000004", "BJ2026000100"], on=D("2026-06-30"), reason="半年销毁", witness="李四", actor="t"
     )
     receive(reg, "BJ2026000101", "BJ2026000150", on="2026-07-01")
-    reg.draw_blanks(BJ, ids[3:7], on=D("2026-08-01"), actor="t")  # 006-009
+    reg.blanks.draw_many(BJ, ids[3:7], on=D("2026-08-01"), actor="t")  # 006-009
     for serial, on in [("BJ2026000010", "2026-08-01"), ("BJ2026000011", "2026-09-01"), ("BJ2026000120", "2026-12-31")]:
-        reg.spoil_blank(serial, on=D(on), reason="错印", actor="t")
-    reg.destroy_blanks(
+        reg.blanks.spoil(serial, on=D(on), reason="错印", actor="t")
+    reg.blanks.destroy(
         ["BJ2026000005", "BJ2026000010", "BJ2026000149", "BJ2026000150"],
         on=D("2026-12-30"),
         reason="年终销毁",
@@ -300,7 +301,7 @@ def _activity(reg: Registry) -> list[int]:
 
 def test_report_balances_over_a_period_with_earlier_activity(reg: Registry) -> None:
     _activity(reg)
-    h1, h2 = reg.blank_report(BJ, parse_period("2026H1")), reg.blank_report(BJ, parse_period("2026H2"))
+    h1, h2 = reg.blanks.report(BJ, parse_period("2026H1")), reg.blanks.report(BJ, parse_period("2026H2"))
     assert (h1.opening_stock, h1.received, h1.printed, h1.spoiled, h1.destroyed_from_stock, h1.closing_stock) == (
         0,
         100,
@@ -333,15 +334,15 @@ def test_report_balances_over_a_period_with_earlier_activity(reg: Registry) -> N
     ]
     assert h2.destroyed_sheets[0].spoiled_on == D("2026-05-05") and [r.count for r in h2.receipts] == [50]
     # a period that ends after all activity closes on what the ledger holds now
-    year = reg.blank_report(BJ, parse_period("2026"))
-    assert year.closing_stock == reg.blank_stock(BJ)["in_stock"] == 135
-    assert year.closing_spoiled == reg.blank_stock(BJ)["spoiled"] == 2
+    year = reg.blanks.report(BJ, parse_period("2026"))
+    assert year.closing_stock == reg.blanks.stock(BJ)["in_stock"] == 135
+    assert year.closing_spoiled == reg.blanks.stock(BJ)["spoiled"] == 2
     assert (year.opening_stock, year.received, year.destroyed) == (0, 150, 6) and year.balances
-    empty = reg.blank_report(GD, parse_period("2026H2"))
+    empty = reg.blanks.report(GD, parse_period("2026H2"))
     assert empty.opening_stock == empty.closing_stock == 0 and empty.balances
-    assert [r.institution_code for r in reg.blank_reports(parse_period("2026H2"))] == [BJ]
+    assert [r.institution_code for r in reg.blanks.reports(parse_period("2026H2"))] == [BJ]
     with pytest.raises(NotFound):
-        reg.blank_report("S000011089999", parse_period("2026H2"))
+        reg.blanks.report("S000011089999", parse_period("2026H2"))
 
 
 def test_random_ledger_always_balances(reg: Registry) -> None:
@@ -351,34 +352,34 @@ def test_random_ledger_always_balances(reg: Registry) -> None:
     for _ in range(160):
         day += timedelta(days=rng.randrange(0, 4))
         op = rng.random()
-        stock = [s.serial for s in reg.blank_sheets(BJ, state="in_stock") if s.received_on <= day]
+        stock = [s.serial for s in reg.blanks.sheets(BJ, state="in_stock") if s.received_on <= day]
         if op < 0.15 or not stock:
             n = rng.randrange(1, 15)
             receive(reg, f"T{next_serial:05d}", f"T{next_serial + n - 1:05d}", on=day.isoformat())
             next_serial += n
         elif op < 0.45 and left and day >= D("2026-01-05"):
-            reg.draw_blank(BJ, left.pop(0), on=day, actor="t")
+            reg.blanks.draw(BJ, left.pop(0), on=day, actor="t")
         elif op < 0.7:
-            reg.spoil_blank(rng.choice(stock), on=day, reason="r", actor="t")
+            reg.blanks.spoil(rng.choice(stock), on=day, reason="r", actor="t")
         else:
-            spoiled = [s.serial for s in reg.blank_sheets(BJ, state="spoiled")]
+            spoiled = [s.serial for s in reg.blanks.sheets(BJ, state="spoiled")]
             pick = rng.sample(spoiled, min(len(spoiled), rng.randrange(0, 3))) + rng.sample(stock, min(len(stock), 1))
-            reg.destroy_blanks(pick, on=day, reason="r", witness="w", actor="t")
+            reg.blanks.destroy(pick, on=day, reason="r", witness="w", actor="t")
     periods = [parse_period(p) for p in ("2025H2", "2026H1", "2026H2", "2026Q1", "2026Q2", "2025-12-10..2026-02-20")]
     for p in periods:
-        r = reg.blank_report(BJ, p)
+        r = reg.blanks.report(BJ, p)
         assert r.balances, (p, r)
-    h1, h2 = reg.blank_report(BJ, periods[1]), reg.blank_report(BJ, periods[2])
+    h1, h2 = reg.blanks.report(BJ, periods[1]), reg.blanks.report(BJ, periods[2])
     assert h1.closing_stock == h2.opening_stock and h1.closing_spoiled == h2.opening_spoiled
-    whole = reg.blank_report(BJ, parse_period("2025-01-01..2030-12-31"))
-    now = reg.blank_stock(BJ)
+    whole = reg.blanks.report(BJ, parse_period("2025-01-01..2030-12-31"))
+    now = reg.blanks.stock(BJ)
     assert (whole.closing_stock, whole.closing_spoiled, whole.printed) == (
         now["in_stock"],
         now["spoiled"],
         now["printed"],
     )
     assert whole.destroyed == now["destroyed"] and whole.received == sum(now.values())
-    assert reg.verify_audit_chain() is None
+    assert reg.audit.verify_chain() is None
 
 
 def test_reconcile_flags_an_inconsistent_history() -> None:
@@ -392,7 +393,7 @@ def test_reconcile_flags_an_inconsistent_history() -> None:
 
 def test_export_xlsx_and_csv(reg: Registry, tmp_path: Path) -> None:
     _activity(reg)
-    report = reg.blank_report(BJ, parse_period("2026H2"))
+    report = reg.blanks.report(BJ, parse_period("2026H2"))
     out = export_blank_report([report], tmp_path / "r" / "blanks.xlsx")
     wb = openpyxl.load_workbook(out, read_only=True)
     assert wb.sheetnames == ["盘点 Reconciliation", "明细 Lines", "作废 Spoiled", "销毁 Destroyed"]
@@ -444,14 +445,14 @@ def test_export_xlsx_and_csv(reg: Registry, tmp_path: Path) -> None:
 def test_triggers_refuse_delete_and_going_back(reg: Registry) -> None:
     receive(reg, "BJ2026000001", "BJ2026000005")
     (cid,) = issued(reg, 1)
-    reg.draw_blank(BJ, cid, on=D("2026-03-02"), actor="t")  # 001 printed
-    reg.spoil_blank("BJ2026000002", on=D("2026-03-02"), reason="x", actor="t")
-    reg.spoil_blank("BJ2026000003", on=D("2026-03-02"), reason="x", actor="t")
-    reg.destroy_blanks(["BJ2026000003"], on=D("2026-03-03"), reason="x", witness="w", actor="t")
-    conn = sqlite3.connect(reg.path, isolation_level=None)
+    reg.blanks.draw(BJ, cid, on=D("2026-03-02"), actor="t")  # 001 printed
+    reg.blanks.spoil("BJ2026000002", on=D("2026-03-02"), reason="x", actor="t")
+    reg.blanks.spoil("BJ2026000003", on=D("2026-03-02"), reason="x", actor="t")
+    reg.blanks.destroy(["BJ2026000003"], on=D("2026-03-03"), reason="x", witness="w", actor="t")
+    conn = Raw(reg)
     try:
         for sql in ("DELETE FROM blank_sheets WHERE serial = 'BJ2026000005'", "DELETE FROM blank_receipts"):
-            with pytest.raises(sqlite3.DatabaseError, match="never deleted"):
+            with pytest.raises(conn.Error, match="never deleted"):
                 conn.execute(sql)
         for serial, state in [
             ("BJ2026000001", "in_stock"),
@@ -460,29 +461,29 @@ def test_triggers_refuse_delete_and_going_back(reg: Registry) -> None:
             ("BJ2026000003", "spoiled"),
             ("BJ2026000003", "in_stock"),
         ]:
-            with pytest.raises(sqlite3.DatabaseError, match="only moves forward"):
+            with pytest.raises(conn.Error, match="only moves forward"):
                 conn.execute("UPDATE blank_sheets SET state = ? WHERE serial = ?", (state, serial))
-        with pytest.raises(sqlite3.DatabaseError, match="only moves forward"):
+        with pytest.raises(conn.Error, match="only moves forward"):
             conn.execute("UPDATE blank_sheets SET certificate_id = NULL WHERE serial = 'BJ2026000001'")
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(conn.Error):
             conn.execute("UPDATE blank_sheets SET state = 'lost' WHERE serial = 'BJ2026000004'")
     finally:
         conn.close()
-    assert reg.blank_stock(BJ) == {"in_stock": 2, "printed": 1, "spoiled": 1, "destroyed": 1}
+    assert reg.blanks.stock(BJ) == {"in_stock": 2, "printed": 1, "spoiled": 1, "destroyed": 1}
 
 
 def test_every_change_is_audited(reg: Registry) -> None:
     start = audit_len(reg)
     _activity(reg)
     actions: dict[str, int] = {}
-    for e in reg.audit_entries():
+    for e in reg.audit.entries():
         if e.seq > start and e.entity.startswith("blank_"):
             actions[e.action] = actions.get(e.action, 0) + 1
     assert actions == {"blank_receive": 2, "blank_print": 7, "blank_spoil": 5, "blank_destroy": 6}
-    assert reg.verify_audit_chain() is None
-    for s in reg.blank_sheets(BJ):
+    assert reg.audit.verify_chain() is None
+    for s in reg.blanks.sheets(BJ):
         if s.state != "in_stock":
-            assert reg.blank_history(s.serial)[-1].after["state"] == s.state
+            assert reg.blanks.history(s.serial)[-1].after["state"] == s.state
 
 
 # -- the CLI ---------------------------------------------------------------------------------
@@ -513,8 +514,8 @@ def test_cli(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
 
     with Registry.open(tmp_path / "home" / "registry.sqlite") as reg:
         add_pending(reg, 2)
-        ids = [cid for cid, _ in reg.issue_numbers(BJ, D("2026-03-02"), actor="t")]
-        reg.draw_blanks(BJ, ids, on=D("2026-03-03"), actor="t")
+        ids = [cid for cid, _ in reg.certificates.issue(BJ, D("2026-03-02"), actor="t")]
+        reg.blanks.draw_many(BJ, ids, on=D("2026-03-03"), actor="t")
     r = run("blanks", "spoil", "bj2026000003", "--reason", "卡纸", "--on", "2026-03-04", "--json")
     assert r.exit_code == 0 and json.loads(r.stdout)["state"] == "spoiled"
     r = run("blanks", "spoil", "BJ2026000001", "--reason", "污损", "--on", "2026-03-04")

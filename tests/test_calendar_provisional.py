@@ -82,9 +82,9 @@ def test_provisional_2030() -> None:
 @uncovered_2027
 def test_status_on_2026_12_02_is_provisional_not_a_failure(reg: Registry) -> None:
     add_pending(reg, 2, seed=81)
-    nums = [n for _, n in reg.issue_numbers(BJ, date(2026, 12, 1), actor="t")]
-    reg.mark_reported([reg.certificate(nums[1]).id], on=date(2026, 12, 1), actor="t", target="x")
-    reg.mark_returned([nums[1]], on=date(2026, 12, 20), reason="x", actor="t")
+    nums = [n for _, n in reg.certificates.issue(BJ, date(2026, 12, 1), actor="t")]
+    reg.certificates.mark_reported([reg.certificates.get(nums[1]).id], on=date(2026, 12, 1), actor="t", target="x")
+    reg.returns.mark_returned([nums[1]], on=date(2026, 12, 20), reason="x", actor="t")
     st = report_status(reg, as_of=date(2026, 12, 2), calendar=CAL, institution_code=BJ).institutions[0]
     (due,) = st.due
     assert (due.number, due.report_by, due.provisional) == (nums[0], date(2027, 1, 13), True)
@@ -102,9 +102,9 @@ def test_status_on_2026_12_02_is_provisional_not_a_failure(reg: Registry) -> Non
 @uncovered_2027
 def test_data_report_marks_provisional_deadlines(reg: Registry, tmp_path: Path) -> None:
     add_pending(reg, 1, seed=82)
-    reg.issue_numbers(BJ, date(2026, 9, 1), actor="t")  # 30 working days -> 2026-10-19, official
+    reg.certificates.issue(BJ, date(2026, 9, 1), actor="t")  # 30 working days -> 2026-10-19, official
     add_pending(reg, 1, seed=83)
-    (late,) = [n for _, n in reg.issue_numbers(BJ, date(2026, 12, 1), actor="t")]
+    (late,) = [n for _, n in reg.certificates.issue(BJ, date(2026, 12, 1), actor="t")]
     out = tmp_path / "r.csv"
     s = export_report(reg, out, as_of=date(2026, 12, 2), calendar=CAL)
     with out.open(encoding="utf-8-sig", newline="") as f:
@@ -144,9 +144,9 @@ def test_cli_status_shows_provisional_then_the_settings_schedule(run, tmp_path: 
 
     (tmp_path / "home").mkdir()
     with Registry.create(tmp_path / "home" / "registry.sqlite", clock=clock) as reg:
-        reg.add_institution(institution_from_toml(filing("beijing")), actor="t")
+        reg.institutions.add(institution_from_toml(filing("beijing")), actor="t")
         add_pending(reg, 1, seed=84)
-        (num,) = [n for _, n in reg.issue_numbers(BJ, date(2026, 12, 1), actor="t")]
+        (num,) = [n for _, n in reg.certificates.issue(BJ, date(2026, 12, 1), actor="t")]
 
     r = run("report", "status", "--as-of", "2026-12-02")
     assert r.exit_code == 0, r.stderr

@@ -119,7 +119,7 @@ def test_a_worker_whose_key_does_not_open_reports_data(demo_home: DemoHome, tmp_
     from skillcert.seals import identity_spec
 
     with Registry.open(demo_home.settings.registry_path) as reg:
-        spec = identity_spec(reg.identity(f"{BJ}-institution"))
+        spec = identity_spec(reg.seals.identity(f"{BJ}-institution"))
     job = signing_job.SignJob(
         identity=spec,
         box=SealBoxSpec("institution", 0, (10, 10, 80, 80)),
@@ -177,7 +177,7 @@ def test_pki_demo_files_keys_for_institutions_filed_later(home: Path, run: Run, 
     r = run("issue", "--institution", NEW, "--out", str(tmp_path / "a-file" / "out"), "--level", "B-B")
     assert r.exit_code == 1 and "no number was allocated" in r.stderr and "未分配任何编号" in r.stderr, r.stderr
     with Registry.open(s.registry_path) as reg:
-        assert not [c for c in reg.certificates(institution_code=NEW) if c.number]
+        assert not [c for c in reg.certificates.select(institution_code=NEW) if c.number]
     r = run("issue", "--institution", NEW, "--out", str(tmp_path / "out"), "--level", "B-B", "--workers", "1")
     assert r.exit_code == 0, r.stderr
     assert len(list((tmp_path / "out").glob(f"{NEW}*.pdf"))) == 2  # a number begins with the institution code
@@ -250,8 +250,8 @@ def test_revoke_separates_the_internal_reason_from_the_public_one(home: Path, ru
     from search_index import PairKind, Snapshot
 
     with Registry.open(home / "registry.sqlite") as reg:
-        (cid, number), (cid2, number2), *_ = reg.issue_numbers(GD, date(2026, 11, 20), actor="t")
-        c, c2 = reg.certificate_by_id(cid), reg.certificate_by_id(cid2)
+        (cid, number), (cid2, number2), *_ = reg.certificates.issue(GD, date(2026, 11, 20), actor="t")
+        c, c2 = reg.certificates.by_id(cid), reg.certificates.by_id(cid2)
     internal = "举报人王某电话 13800000000 反映材料造假"
     public = "以欺骗手段取得 obtained by fraud"
     r = run(
@@ -277,12 +277,12 @@ def test_revoke_separates_the_internal_reason_from_the_public_one(home: Path, ru
         view2 = snap.lookup_by_pair(PairKind.NAME_ID, c2.name, c2.id_number)
     finally:
         snap.close()
-    assert view is not None and view.status == "revoked" and view.doc["status_reason"] == public
-    assert view2 is not None and view2.status == "revoked" and not view2.doc["status_reason"]
+    assert view is not None and view.status == "revoked" and view.status_reason == public
+    assert view2 is not None and view2.status == "revoked" and not view2.status_reason
     for f in (home / "snapshots").rglob("*"):  # the internal reason is nowhere in what is published
         assert not f.is_file() or internal.encode() not in f.read_bytes(), f
     with Registry.open(home / "registry.sqlite") as reg:  # but the audit log keeps it
-        (entry,) = [e for e in reg.audit_entries(entity="certificate", key=str(cid)) if e.action == "revoke"]
+        (entry,) = [e for e in reg.audit.entries(entity="certificate", key=str(cid)) if e.action == "revoke"]
         assert isinstance(entry.after, dict) and entry.after["reason"] == internal
         assert entry.after["public_reason"] == public
 
@@ -349,7 +349,7 @@ def test_real_keys_refuse_a_loopback_site_before_numbering(
     assert "http://127.0.0.1:8000" in r.stderr and "site_url" in r.stderr and "--allow-local-site" in r.stderr
     assert "no number was allocated" in r.stderr and "未分配任何编号" in r.stderr
     with Registry.open(home / "registry.sqlite") as reg:
-        assert reg.counts()["valid"] == 0 and not [c for c in reg.certificates() if c.number]
+        assert reg.certificates.counts()["valid"] == 0 and not [c for c in reg.certificates.select() if c.number]
     assert not out.exists() or not list(out.iterdir())
 
     r = run(*args, "--allow-local-site")  # the clerk says it is a test
@@ -364,8 +364,8 @@ def test_real_keys_refuse_a_loopback_site_before_numbering(
     r = run("reissue", number, "--applied-on", "2026-11-20", "--on", "2026-11-21", "--out", str(out))
     assert r.exit_code == 10 and "site_url" in r.stderr, r.stderr
     with Registry.open(home / "registry.sqlite") as reg:
-        c = reg.certificate(number)
-        assert c.version == 1 and reg.corrections(c.id) == []
+        c = reg.certificates.get(number)
+        assert c.version == 1 and reg.lifecycle.corrections(c.id) == []
 
 
 # --- item 11: a template to start from, and an overview of what was issued ------------------------
@@ -437,7 +437,7 @@ def test_template_fills_and_imports_back(home: Path, run: Run, tmp_path: Path) -
 
 def test_certificates_list_by_issue_date(home: Path, run: Run) -> None:
     with Registry.open(home / "registry.sqlite") as reg:
-        issued = reg.issue_numbers(GD, date(2026, 11, 20), actor="t")
+        issued = reg.certificates.issue(GD, date(2026, 11, 20), actor="t")
     r = run("certificates", "list", "--institution", GD, "--status", "valid", "--from", "2026-11-20", "--json")
     numbers = [c["number"] for c in json.loads(r.stdout)["certificates"]]
     assert sorted(numbers) == sorted(n for _, n in issued) and len(numbers) == 12

@@ -132,7 +132,7 @@ def test_render_by_number_and_errors(run, tmp_path: Path) -> None:  # type: igno
 
     assert run("demo", "--no-issue").exit_code == 0
     with Registry.open(tmp_path / "home" / "registry.sqlite") as reg:
-        (_, number), *_ = reg.issue_numbers("Y000111020001", date(2026, 11, 20), actor="t", limit=2)
+        (_, number), *_ = reg.certificates.issue("Y000111020001", date(2026, 11, 20), actor="t", limit=2)
     out = tmp_path / "c.pdf"
     r = run("render", number, "--out", str(out), "--json")
     assert r.exit_code == 0, r.stderr
@@ -151,7 +151,7 @@ def test_publish_full_and_incremental(run, tmp_path: Path) -> None:  # type: ign
     assert run("demo", "--no-issue").exit_code == 0
     assert run("publish", "--incremental").exit_code == 1  # nothing to update yet
     with Registry.open(tmp_path / "home" / "registry.sqlite") as reg:
-        reg.issue_numbers("S000044012001", date(2026, 11, 20), actor="t")
+        reg.certificates.issue("S000044012001", date(2026, 11, 20), actor="t")
     first = json.loads(run("publish", "--json").stdout)
     assert first["certificates"] == 12 and (tmp_path / "home" / "snapshots" / "current" / "certs.sqlite").exists()
     second = json.loads(run("publish", "--incremental", "--json").stdout)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import sqlite3
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -240,13 +239,13 @@ def _fields(inst: Institution) -> dict[str, Any]:
 
 @pytest.fixture
 def comp_reg(reg: Registry) -> Registry:
-    reg.add_institution(competition(), actor="test")
+    reg.institutions.add(competition(), actor="test")
     return reg
 
 
 def test_round_trip_through_the_store_and_dict(comp_reg: Registry) -> None:
     inst = competition()
-    back = comp_reg.institution(COMP)
+    back = comp_reg.institutions.get(COMP)
     assert back == inst
     assert back.competition == inst.competition and back.kind is InstitutionKind.COMPETITION
     d = institution_to_dict(inst)
@@ -254,12 +253,12 @@ def test_round_trip_through_the_store_and_dict(comp_reg: Registry) -> None:
     assert d["competition"]["year"] == 2026 and d["competition"]["receipt_date"] == "2026-04-20"
     assert institution_from_dict(json.loads(json.dumps(d))) == inst
     # a re-filing keeps the receipt
-    assert comp_reg.refile_institution(inst, actor="test") == 2
-    assert comp_reg.institution(COMP).competition == inst.competition
+    assert comp_reg.institutions.refile(inst, actor="test") == 2
+    assert comp_reg.institutions.get(COMP).competition == inst.competition
 
 
 def test_filings_from_before_competitions_load_as_evaluation(reg: Registry) -> None:
-    beijing = reg.institution(BJ)
+    beijing = reg.institutions.get(BJ)
     assert beijing.kind is InstitutionKind.EVALUATION and beijing.competition is None
     old = institution_to_dict(beijing)
     del old["kind"], old["competition"]  # what the store holds for a filing made before kinds existed
@@ -268,22 +267,21 @@ def test_filings_from_before_competitions_load_as_evaluation(reg: Registry) -> N
 
 
 def _counters(reg: Registry) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(reg.path) as conn:
-        return list(conn.execute("SELECT * FROM number_counters ORDER BY institution_code, year, level"))
+    return [tuple(r) for r in reg.db.execute("SELECT * FROM number_counters ORDER BY institution_code, year, level")]
 
 
 def _state(reg: Registry) -> tuple[Any, ...]:
-    return (_counters(reg), reg.counts(), len(list(reg.audit_entries())))
+    return (_counters(reg), reg.certificates.counts(), len(list(reg.audit.entries())))
 
 
 def test_issuing_inside_the_competition_year(comp_reg: Registry) -> None:
     add_pending(comp_reg, 3, code=COMP, level=3, seed=21)
-    got = comp_reg.issue_numbers(COMP, IN_YEAR, actor="t")
+    got = comp_reg.certificates.issue(COMP, IN_YEAR, actor="t")
     parsed = [parse_number(n) for _, n in got]
     assert [p.serial for p in parsed] == [1, 2, 3]
     assert all(n.startswith(COMP + "263") for _, n in got)
     assert all(p.year == 2026 and p.level == 3 for p in parsed)
-    last_day = comp_reg.issue_numbers(COMP, date(2026, 12, 31), actor="t")
+    last_day = comp_reg.certificates.issue(COMP, date(2026, 12, 31), actor="t")
     assert last_day == []  # nothing pending is fine on the last day of the year
 
 
@@ -298,29 +296,29 @@ def test_issuing_outside_the_year_is_refused_and_burns_nothing(
     comp_reg: Registry, day: date, words: tuple[str, ...]
 ) -> None:
     add_pending(comp_reg, 2, code=COMP, level=3, seed=22)
-    comp_reg.issue_numbers(COMP, IN_YEAR, actor="t", limit=1)
+    comp_reg.certificates.issue(COMP, IN_YEAR, actor="t", limit=1)
     before = _state(comp_reg)
     with pytest.raises(RuleViolation) as e:
-        comp_reg.issue_numbers(COMP, day, actor="t")
+        comp_reg.certificates.issue(COMP, day, actor="t")
     for w in words:
         assert w in e.value.zh and w in e.value.en
     assert CJK.search(e.value.zh) and "issue date" in e.value.en
     assert _state(comp_reg) == before  # no counter moved, no record changed, no audit entry
-    more = comp_reg.issue_numbers(COMP, IN_YEAR, actor="t")
+    more = comp_reg.certificates.issue(COMP, IN_YEAR, actor="t")
     assert [parse_number(n).serial for _, n in more] == [2]  # the next serial, none burnt
 
 
 def test_the_refusal_names_the_competition_year(comp_reg: Registry) -> None:
     add_pending(comp_reg, 1, code=COMP, level=2, seed=23)
     with pytest.raises(RuleViolation) as e:
-        comp_reg.issue_numbers(COMP, date(2027, 3, 1), actor="t")
+        comp_reg.certificates.issue(COMP, date(2027, 3, 1), actor="t")
     assert "竞赛" in e.value.zh and "2026 年" in e.value.zh
     assert "competition year 2026" in e.value.en and "2027-03-01" in e.value.en
 
 
 def test_other_institutions_are_unaffected(comp_reg: Registry) -> None:
     add_pending(comp_reg, 2, code=BJ, level=5, seed=24)
-    got = comp_reg.issue_numbers(BJ, date(2027, 1, 4), actor="t")
+    got = comp_reg.certificates.issue(BJ, date(2027, 1, 4), actor="t")
     assert [parse_number(n).year for _, n in got] == [2027, 2027]
 
 
@@ -350,13 +348,13 @@ def test_import_applies_the_competition_scope(comp_reg: Registry, batch_dir: Pat
     good = write_results(batch_dir / "good.csv", _rows(3) + _rows(1, "焊工", "电焊工", "2", 34))
     rep = import_results(comp_reg, good, COMP, today=date(2026, 10, 1), actor="t")
     assert rep.rows == 4 and rep.by_level == {3: 3, 2: 1}
-    got = comp_reg.issue_numbers(COMP, IN_YEAR, actor="t")
+    got = comp_reg.certificates.issue(COMP, IN_YEAR, actor="t")
     assert len(got) == 4
 
 
 def test_import_outside_the_competition_year_is_refused(comp_reg: Registry, batch_dir: Path) -> None:
     path = write_results(batch_dir / "r.csv", _rows(2) + _rows(1, "育婴员", seed=33))
-    before = (comp_reg.counts(), len(list(comp_reg.audit_entries())))
+    before = (comp_reg.certificates.counts(), len(list(comp_reg.audit.entries())))
     dry = import_results(comp_reg, path, COMP, today=date(2027, 1, 5), actor="t", dry_run=True)
     year = [p for p in dry.problems if p.row is None]
     assert len(year) == 1 and "2026" in year[0].zh and "2026" in year[0].en and "2027-01-05" in year[0].en
@@ -364,7 +362,7 @@ def test_import_outside_the_competition_year_is_refused(comp_reg: Registry, batc
     with pytest.raises(RuleViolation) as e:
         import_results(comp_reg, path, COMP, today=date(2027, 1, 5), actor="t")
     assert any("2026" in p.en for p in e.value.problems)
-    assert (comp_reg.counts(), len(list(comp_reg.audit_entries()))) == before
+    assert (comp_reg.certificates.counts(), len(list(comp_reg.audit.entries()))) == before
 
 
 # -- 4. rendering -------------------------------------------------------------------------------
@@ -372,11 +370,11 @@ def test_import_outside_the_competition_year_is_refused(comp_reg: Registry, batc
 
 def test_rendered_in_the_committees_name_with_the_competition_seal(comp_reg: Registry) -> None:
     add_pending(comp_reg, 1, code=COMP, level=3, seed=41)
-    ((_, number),) = comp_reg.issue_numbers(COMP, IN_YEAR, actor="t")
-    record = comp_reg.certificate(number)
-    inst = comp_reg.institution(COMP)
+    ((_, number),) = comp_reg.certificates.issue(COMP, IN_YEAR, actor="t")
+    record = comp_reg.certificates.get(number)
+    inst = comp_reg.institutions.get(COMP)
     with Renderer() as r:
-        out = r.render(record, inst, photo=comp_reg.photo(record.photo_sha256))
+        out = r.render(record, inst, photo=comp_reg.certificates.photo(record.photo_sha256))
     (box,) = out.seal_boxes
     assert box.text == COMPETITION_SEAL_TEXT
     red = "".join(c.text for c in page_chars(out.pdf) if c.red)
@@ -386,8 +384,8 @@ def test_rendered_in_the_committees_name_with_the_competition_seal(comp_reg: Reg
     assert text.count("2026年北京市职业技能大赛组委会") >= 2  # the body text and the issuer line
     assert squash(inst.name_en) in text
     assert number in text and record.name in text
-    assert out.record["institution_name"] == "2026年北京市职业技能大赛组委会"
-    assert out.record["institution_code"] == COMP
+    assert out.record.institution_name == "2026年北京市职业技能大赛组委会"
+    assert out.record.institution_code == COMP
 
 
 @pytest.mark.system
@@ -404,11 +402,11 @@ def test_a_committee_seals_its_certificates_with_its_competition_key(tmp_path: P
     s = Settings.from_env(env)
     run_demo(s, today=IN_YEAR, issue=False)
     with Registry.open(s.registry_path) as reg:
-        reg.add_institution(competition(), actor="test")
+        reg.institutions.add(competition(), actor="test")
         add_pending(reg, 2, code=COMP, level=3, seed=43)
         setup_demo_pki(s, reg)
         s = Settings.from_env(env)  # now with the demo PKI's TSA and root
-        (spec,) = [i for i in reg.identities() if i.institution_code == COMP]
+        (spec,) = [i for i in reg.seals.identities() if i.institution_code == COMP]
         assert spec.seal_kind == "competition"
         with PkiServer(DemoPki.at(s.home / "pki")):
             summary = issue_batch(
@@ -426,7 +424,7 @@ def test_a_committee_seals_its_certificates_with_its_competition_key(tmp_path: P
                 actor="t",
             )
         assert summary.delivered == 2, summary
-        filed = reg.filed_fingerprints(COMP)
+        filed = reg.seals.filed_fingerprints(COMP)
     for pdf in sorted((tmp_path / "out").glob("*.pdf")):
         st = validate_pdf(pdf.read_bytes(), Trust(roots=s.trust_roots, filed_fingerprints=filed))
         assert st.bottom_line.value == "valid", (pdf.name, st.as_dict())

@@ -19,7 +19,7 @@ BJ = DEMO_CODES["beijing"]
 
 
 def _snapshot(reg: Registry) -> tuple[int, int]:
-    return len(list(reg.certificates())), len(list(reg.audit_entries()))
+    return len(list(reg.certificates.select())), len(list(reg.audit.entries()))
 
 
 def test_row_7_bad_check_digit_and_row_9_out_of_scope_reported_exactly(reg: Registry, photo_dir: Path) -> None:
@@ -36,7 +36,7 @@ def test_row_7_bad_check_digit_and_row_9_out_of_scope_reported_exactly(reg: Regi
         import_results(reg, path, BJ, today=TODAY, actor="t")
     assert sorted({p.row for p in e.value.problems}) == [7, 9] and e.value.rows == 12
     assert _snapshot(reg) == before  # nothing written, not even the batch or audit rows
-    assert reg.batch_for_source(BJ, "x") is None
+    assert reg.certificates.batch_for_source(BJ, "x") is None
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
@@ -44,7 +44,7 @@ def test_encodings(reg: Registry, photo_dir: Path, encoding: str) -> None:
     path = write_results(photo_dir.parent / "r.csv", beijing_rows(5), encoding=encoding)
     rep = import_results(reg, path, BJ, today=TODAY, actor="t")
     assert rep.rows == 5 and rep.encoding == {"utf-8": "utf-8-sig", "utf-8-sig": "utf-8-sig"}.get(encoding, encoding)
-    names = {c.name for c in reg.certificates()}
+    names = {c.name for c in reg.certificates.select()}
     assert {r[0] for r in beijing_rows(5)} == names
 
 
@@ -109,7 +109,7 @@ def test_reimport_refused_and_existing_holder_detected(reg: Registry, photo_dir:
 def test_demo_sample_batch_is_valid_and_varied(reg: Registry, tmp_path: Path) -> None:
     rep = import_results(reg, DEMO_DIR / "results.csv", BJ, today=date.today(), actor="t")
     assert rep.rows >= 50
-    certs = list(reg.certificates(institution_code=BJ))
+    certs = list(reg.certificates.select(institution_code=BJ))
     names = [c.name for c in certs]
     assert any("䶮" in n for n in names) and any("\U000201d4" in n for n in names)
     assert any(len(n) > 10 for n in names) and {"208"} <= {c.id_type for c in certs}

@@ -28,7 +28,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     run_demo(s, today=date(2026, 11, 20), issue=False)
     with Registry.open(s.registry_path) as reg:
         for code in ("S000011084012", "Y000111020001", "S000044012001"):
-            reg.issue_numbers(code, date(2026, 11, 20), actor="t")
+            reg.certificates.issue(code, date(2026, 11, 20), actor="t")
         publish(reg, root)
     yield root
 
@@ -36,7 +36,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def certs(home: Path) -> list:  # type: ignore[type-arg]
     with Registry.open(home / "registry.sqlite") as reg:
-        return list(reg.certificates())
+        return list(reg.certificates.select())
 
 
 @pytest.fixture
@@ -59,15 +59,15 @@ def test_each_pair_finds_the_record_with_normalisation(snap: Snapshot, certs: li
             (PairKind.NAME_ID, c.name, c.id_number),
         ]:
             view = snap.lookup_by_pair(kind, a, b)
-            assert view is not None and view.doc["occupation"] == c.occupation, kind
+            assert view is not None and view.occupation == c.occupation, kind
         # full-width digits, lower-case x, surrounding spaces
         view = snap.lookup_by_pair(PairKind.NUMBER_ID, f"  {_fullwidth(c.number)} ", c.id_number.lower())
-        assert view is not None and view.doc["id"].endswith(c.id_number[-4:])
-        assert view.doc["name"] != c.name and "*" in view.doc["name"]
+        assert view is not None and view.id.endswith(c.id_number[-4:])
+        assert view.name != c.name and "*" in view.name
         # a wrong second key finds nothing
         assert snap.lookup_by_pair(PairKind.NUMBER_NAME, c.number, c.name + "某") is None
         assert snap.lookup_by_pair(PairKind.NAME_ID, c.name, c.id_number[:-1] + "0") is None
-        assert snap.lookup_by_qr(c.number, c.qr_token).doc["status"] == "valid"  # type: ignore[union-attr]
+        assert snap.lookup_by_qr(c.number, c.qr_token).status == "valid"  # type: ignore[union-attr]
         assert snap.lookup_by_qr(c.number, "wrong-token") is None
     with pytest.raises(SkillcertError):
         snap.lookup_by_pair(PairKind.NUMBER_NAME, certs[0].number, "  ")
@@ -104,7 +104,14 @@ def test_incremental_revocation_seen_by_an_open_reader(home: Path, snap: Snapsho
     c = certs[5]
     assert snap.lookup_by_pair(PairKind.NAME_ID, c.name, c.id_number).status == "valid"  # type: ignore[union-attr]
     with Registry.open(home / "registry.sqlite") as reg:
-        reg.revoke(c.number, reason="以欺骗手段取得 obtained by fraud", on=date(2026, 11, 21), actor="t")
+        reg.lifecycle.revoke(
+            c.number,
+            reason="以欺骗手段取得 obtained by fraud",
+            on=date(2026, 11, 21),
+            actor="t",
+            benefits_cancelled=True,
+            commitment_sha256=None,
+        )
         t0 = time.monotonic()
         m = publish(reg, home, incremental=True)
     assert m.data["last_increment"] == 1
@@ -114,7 +121,7 @@ def test_incremental_revocation_seen_by_an_open_reader(home: Path, snap: Snapsho
         if view is not None and view.status == "revoked":
             break
         time.sleep(0.05)
-    assert view is not None and view.status == "revoked" and view.doc["status_date"] == "2026-11-21"
+    assert view is not None and view.status == "revoked" and view.status_date == "2026-11-21"
     assert time.monotonic() - t0 <= 1.0
 
 
@@ -137,7 +144,7 @@ def test_manifest_is_signed_and_commits_to_the_audit_chain(home: Path) -> None:
     blob = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
     Ed25519PublicKey.from_public_bytes(base64.b64decode(m["public_key"])).verify(base64.b64decode(m["signature"]), blob)
     with Registry.open(home / "registry.sqlite") as reg:
-        assert m["audit_seq"] <= reg.audit_head()[0]
+        assert m["audit_seq"] <= reg.audit.head()[0]
     assert m["certificates"] == 92 and m["institutions"] == 3
 
 

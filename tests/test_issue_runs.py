@@ -69,8 +69,8 @@ def _use_own_tsa(home: Path) -> None:
 def _assert_downloads_open(home: Path, out: Path, code: str) -> int:
     """Every delivered holder's notice code opens their download, and it is the delivered PDF."""
     with Registry.open(home / "registry.sqlite") as reg:
-        certs = [c for c in reg.certificates(institution_code=code) if c.number]
-        deliveries = {c.number: reg.delivery(c.id) for c in certs}
+        certs = [c for c in reg.certificates.select(institution_code=code) if c.number]
+        deliveries = {c.number: reg.seals.delivery(c.id) for c in certs}
     opened = 0
     for number, d in deliveries.items():
         assert d is not None and number is not None, number
@@ -130,8 +130,8 @@ def test_two_issue_runs_at_once(home: Path, tmp_path: Path, tsa: str) -> None:
     assert started <= datetime.fromisoformat(m.group(1)) <= datetime.now(UTC), m.group(1)
     assert _assert_downloads_open(home, out, BJ) == 60
     with Registry.open(home / "registry.sqlite") as reg:
-        assert sum(1 for e in reg.audit_entries(entity="certificate") if e.action == "deliver") == 60
-        assert reg.verify_audit_chain() is None
+        assert sum(1 for e in reg.audit.entries(entity="certificate") if e.action == "deliver") == 60
+        assert reg.audit.verify_chain() is None
     # the lock went with the winner: the next run takes it and finds nothing left to do
     again = _run(home, cmd)
     assert again.returncode == 0 and "numbered 0, 交付 delivered 0" in again.stdout, again.stderr
@@ -150,7 +150,7 @@ def test_institution_without_a_seal_key_is_refused_before_numbering(tmp_path: Pa
     assert _numbering_state(home) == before and before == ([], 0, 0)
     assert not out.exists() or not list(out.glob("*.pdf"))
     with Registry.open(home / "registry.sqlite") as reg:
-        assert reg.counts()["pending"] == 92 and reg.counts()["valid"] == 0
+        assert reg.certificates.counts()["pending"] == 92 and reg.certificates.counts()["valid"] == 0
 
 
 @pytest.mark.slow
@@ -163,7 +163,7 @@ def test_worker_failures_reach_the_user_as_bilingual_errors(home: Path, tmp_path
 
     # the institution's PKCS#12 file is not where it was filed: refused before a number is allocated
     with Registry.open(home / "registry.sqlite") as reg:
-        (key,) = [Path(i.location["path"]) for i in reg.identities(BJ)]
+        (key,) = [Path(i.location["path"]) for i in reg.seals.identities(BJ)]
     key.rename(key.with_suffix(".moved"))
     r = _run(home, [*cmd, "--level", "B-B"])
     assert r.returncode == 10, r.stderr
@@ -216,7 +216,7 @@ def test_files_staged_by_a_killed_run_are_settled_by_the_next(home: Path, tmp_pa
     with Registry.open(s.registry_path) as reg:
         assert issue_batch(reg, opts, render_settings=s.render_settings(), actor="t").delivered == 12
         first, second = sorted(out.glob("*.pdf"))[:2]
-        recorded = reg.delivery(reg.certificate(first.stem).id)
+        recorded = reg.seals.delivery(reg.certificates.get(first.stem).id)
         assert recorded is not None
         tag = recorded.pdf_sha256[:16]
         # the first certificate's three files, staged but never renamed

@@ -23,6 +23,7 @@ from verify import RateLimit, SiteSettings, create_app
 
 from .conftest import DEMO_CODES, TODAY, DemoHome, add_pending
 from .factory import id_number, photo_bytes
+from .raw_sql import Raw
 
 BJ, GD = DEMO_CODES["beijing"], DEMO_CODES["guangdong"]
 ON = date(2026, 3, 10)
@@ -30,13 +31,13 @@ ON = date(2026, 3, 10)
 
 def _issued(reg: Registry, code: str = BJ, n: int = 3) -> list[str]:
     add_pending(reg, n, code=code)
-    return [num for _, num in reg.issue_numbers(code, TODAY, actor="t")]
+    return [num for _, num in reg.certificates.issue(code, TODAY, actor="t")]
 
 
 def test_correct_name_keeps_the_original_readable(reg: Registry) -> None:
     number = _issued(reg)[0]
-    before = reg.certificate(number)
-    after = reg.correct(
+    before = reg.certificates.get(number)
+    after = reg.lifecycle.correct(
         number,
         field=CorrectionField.NAME,
         value="王 小明",
@@ -46,75 +47,81 @@ def test_correct_name_keeps_the_original_readable(reg: Registry) -> None:
         actor="t",
     )
     assert after.name == "王 小明" and after.version == 2 and after.number == number == before.number
-    history = reg.version_history(after.id)
+    history = reg.lifecycle.version_history(after.id)
     assert history[0]["version"] == 1 and history[0]["name"] == before.name
-    (k,) = reg.corrections(after.id)
+    (k,) = reg.lifecycle.corrections(after.id)
     assert (k.field, k.before, k.after, k.approved_by) == (CorrectionField.NAME, before.name, "王 小明", "市鉴定中心")
-    assert reg.verify_audit_chain() is None
+    assert reg.audit.verify_chain() is None
 
 
 def test_only_one_of_name_and_id_ever(reg: Registry) -> None:
     number = _issued(reg)[0]
-    c = reg.certificate(number)
+    c = reg.certificates.get(number)
     import random
 
     new_id = id_number(random.Random(99))
-    reg.correct(
+    reg.lifecycle.correct(
         number, field=CorrectionField.ID_NUMBER, value=new_id.lower(), reason="r", approved_by="a", on=ON, actor="t"
     )
-    assert reg.certificate(number).id_number == new_id
+    assert reg.certificates.get(number).id_number == new_id
     with pytest.raises(RuleViolation) as e:
-        reg.correct(number, field=CorrectionField.NAME, value="李四", reason="r", approved_by="a", on=ON, actor="t")
+        reg.lifecycle.correct(
+            number, field=CorrectionField.NAME, value="李四", reason="r", approved_by="a", on=ON, actor="t"
+        )
     assert "只能更正其中一项" in e.value.diagnostics() and "only one of name and ID number" in e.value.diagnostics()
     # the photo may still be corrected; the ID may be corrected again
-    reg.correct(
+    reg.lifecycle.correct(
         number, field=CorrectionField.PHOTO, photo=photo_bytes(5), reason="r", approved_by="a", on=ON, actor="t"
     )
-    assert reg.certificate(number).version == 3 and reg.certificate(number).name == c.name
+    assert reg.certificates.get(number).version == 3 and reg.certificates.get(number).name == c.name
 
 
 def test_correction_refusals(reg: Registry) -> None:
     a, b, _ = _issued(reg)
     kw: dict[str, Any] = {"reason": "r", "approved_by": "a", "on": ON, "actor": "t"}
     with pytest.raises(RuleViolation):  # a bad ID number (check character)
-        reg.correct(a, field=CorrectionField.ID_NUMBER, value="110105194912310021", **kw)
+        reg.lifecycle.correct(a, field=CorrectionField.ID_NUMBER, value="110105194912310021", **kw)
     with pytest.raises(RuleViolation):  # a tiny photo
-        reg.correct(a, field=CorrectionField.PHOTO, photo=photo_bytes(1, size=(100, 120)), **kw)
+        reg.lifecycle.correct(a, field=CorrectionField.PHOTO, photo=photo_bytes(1, size=(100, 120)), **kw)
     with pytest.raises(RuleViolation):  # no reason
-        reg.correct(a, field=CorrectionField.NAME, value="李四", reason=" ", approved_by="a", on=ON, actor="t")
+        reg.lifecycle.correct(
+            a, field=CorrectionField.NAME, value="李四", reason=" ", approved_by="a", on=ON, actor="t"
+        )
     with pytest.raises(RuleViolation):  # unchanged
-        reg.correct(a, field=CorrectionField.NAME, value=reg.certificate(a).name, **kw)
-    reg.revoke_certificate(b, reason="虚假", on=ON, benefits_cancelled=True, commitment_sha256=None, actor="t")
+        reg.lifecycle.correct(a, field=CorrectionField.NAME, value=reg.certificates.get(a).name, **kw)
+    reg.lifecycle.revoke(b, reason="虚假", on=ON, benefits_cancelled=True, commitment_sha256=None, actor="t")
     with pytest.raises(RuleViolation) as e:
-        reg.correct(b, field=CorrectionField.NAME, value="李四", **kw)
+        reg.lifecycle.correct(b, field=CorrectionField.NAME, value="李四", **kw)
     assert "已撤销" in e.value.diagnostics()
-    assert reg.certificate(a).version == 1  # nothing was written by the refusals
+    assert reg.certificates.get(a).version == 1  # nothing was written by the refusals
 
 
 def test_guangdong_one_modification_request(reg: Registry) -> None:
-    assert reg.institution(GD).one_modification_only
+    assert reg.institutions.get(GD).one_modification_only
     number = _issued(reg, GD, 1)[0]
     kw: dict[str, Any] = {"reason": "r", "approved_by": "a", "on": ON, "actor": "t"}
-    reg.correct(number, field=CorrectionField.PHOTO, photo=photo_bytes(3), **kw)
+    reg.lifecycle.correct(number, field=CorrectionField.PHOTO, photo=photo_bytes(3), **kw)
     with pytest.raises(RuleViolation) as e:
-        reg.correct(number, field=CorrectionField.NAME, value="李四", **kw)
+        reg.lifecycle.correct(number, field=CorrectionField.NAME, value="李四", **kw)
     assert "只能申请一次修改" in e.value.diagnostics()
 
 
 def test_revocation_is_logical_and_needs_confirmation(reg: Registry, tmp_path: Path) -> None:
     number, other, _ = _issued(reg)
-    reg.reissue(other, applied_on=ON, on=ON, service_due=ON, damaged_returned=False, actor="t")  # a superseded version
-    reg.add_proof(other, applied_on=ON, on=ON, service_due=ON, actor="t")
+    reg.lifecycle.reissue(
+        other, applied_on=ON, on=ON, service_due=ON, damaged_returned=False, actor="t"
+    )  # a superseded version
+    reg.lifecycle.add_proof(other, applied_on=ON, on=ON, service_due=ON, actor="t")
     with pytest.raises(RuleViolation):
-        reg.revoke_certificate(number, reason="r", on=ON, benefits_cancelled=False, commitment_sha256=None, actor="t")
-    reg.revoke_certificate(
+        reg.lifecycle.revoke(number, reason="r", on=ON, benefits_cancelled=False, commitment_sha256=None, actor="t")
+    reg.lifecycle.revoke(
         number, reason="以虚假材料取得", on=ON, benefits_cancelled=True, commitment_sha256="ab" * 32, actor="t"
     )
-    assert reg.certificate(number).status.value == "revoked"
-    assert reg.status_event(reg.certificate(number).id) == ("2026-03-10", "")  # the reason is internal
-    reg.suspend(other, reason="内部线索", public_reason="数据核查中", on=ON, actor="t")
-    assert reg.status_event(reg.certificate(other).id) == ("2026-03-10", "数据核查中")
-    raw = sqlite3.connect(tmp_path / "registry.sqlite")
+    assert reg.certificates.get(number).status.value == "revoked"
+    assert reg.lifecycle.status_event(reg.certificates.get(number).id) == ("2026-03-10", "")  # the reason is internal
+    reg.lifecycle.suspend(other, reason="内部线索", public_reason="数据核查中", on=ON, actor="t")
+    assert reg.lifecycle.status_event(reg.certificates.get(other).id) == ("2026-03-10", "数据核查中")
+    raw = Raw(reg)
     for sql in (
         "DELETE FROM certificates",
         "DELETE FROM issued_numbers",
@@ -122,37 +129,43 @@ def test_revocation_is_logical_and_needs_confirmation(reg: Registry, tmp_path: P
         "DELETE FROM audit",
         "DELETE FROM proofs",
     ):
-        with pytest.raises(sqlite3.DatabaseError):
+        with pytest.raises(raw.Refused):
             raw.execute(sql)
-    assert raw.execute("SELECT COUNT(*) FROM certificates").fetchone()[0] == 3
+    assert raw.one("SELECT COUNT(*) FROM certificates")[0] == 3
+    raw.close()
 
 
 def test_suspend_and_unsuspend(reg: Registry) -> None:
     number = _issued(reg)[0]
-    reg.suspend(number, reason="数据可疑", on=ON, actor="t")
-    assert reg.certificate(number).status.value == "suspended"
+    reg.lifecycle.suspend(number, reason="数据可疑", on=ON, actor="t")
+    assert reg.certificates.get(number).status.value == "suspended"
     with pytest.raises(RuleViolation):
-        reg.correct(number, field=CorrectionField.NAME, value="李四", reason="r", approved_by="a", on=ON, actor="t")
-    reg.unsuspend(number, reason="核实无误", on=ON, actor="t")
-    assert reg.certificate(number).status.value == "valid"
+        reg.lifecycle.correct(
+            number, field=CorrectionField.NAME, value="李四", reason="r", approved_by="a", on=ON, actor="t"
+        )
+    reg.lifecycle.unsuspend(number, reason="核实无误", on=ON, actor="t")
+    assert reg.certificates.get(number).status.value == "valid"
     with pytest.raises(RuleViolation):
-        reg.unsuspend(number, reason="again", on=ON, actor="t")
+        reg.lifecycle.unsuspend(number, reason="again", on=ON, actor="t")
 
 
 def test_reissue_and_proof_registers(reg: Registry) -> None:
     a, b, _ = _issued(reg)
-    c = reg.reissue(
+    c = reg.lifecycle.reissue(
         a, applied_on=date(2026, 3, 5), on=ON, service_due=date(2026, 3, 12), damaged_returned=True, actor="t"
     )
-    assert c.version == 2 and c.number == a and reg.replacement_date(c.id) == ON
-    p1 = reg.add_proof(b, applied_on=ON, on=ON, service_due=date(2026, 3, 17), actor="t")
-    p2 = reg.add_proof(b, applied_on=ON, on=ON, service_due=date(2026, 3, 17), actor="t")
+    assert c.version == 2 and c.number == a and reg.lifecycle.replacement_date(c.id) == ON
+    p1 = reg.lifecycle.add_proof(b, applied_on=ON, on=ON, service_due=date(2026, 3, 17), actor="t")
+    p2 = reg.lifecycle.add_proof(b, applied_on=ON, on=ON, service_due=date(2026, 3, 17), actor="t")
     assert p1.proof_number == f"{BJ}ZM26000001" and p2.proof_number == f"{BJ}ZM26000002"
-    reg.record_proof_pdf(p1.proof_number, pdf_sha256="1" * 64, file_name="x.pdf", actor="t")
+    reg.lifecycle.record_proof_pdf(p1.proof_number, pdf_sha256="1" * 64, file_name="x.pdf", actor="t")
     with pytest.raises(RuleViolation):
-        reg.record_proof_pdf(p1.proof_number, pdf_sha256="2" * 64, file_name="y.pdf", actor="t")
-    assert [p.proof_number for p in reg.proofs(reg.certificate(b).id)] == [p1.proof_number, p2.proof_number]
-    after = next(e.after for e in reg.audit_entries(entity="certificate", key=str(c.id)) if e.action == "reissue")
+        reg.lifecycle.record_proof_pdf(p1.proof_number, pdf_sha256="2" * 64, file_name="y.pdf", actor="t")
+    assert [p.proof_number for p in reg.lifecycle.proofs(reg.certificates.get(b).id)] == [
+        p1.proof_number,
+        p2.proof_number,
+    ]
+    after = next(e.after for e in reg.audit.entries(entity="certificate", key=str(c.id)) if e.action == "reissue")
     assert after["damaged_original_returned"] is True and after["within_service_time"] is True
 
 
@@ -270,8 +283,8 @@ def test_end_to_end_lifecycle(demo_home: DemoHome, tmp_path: Path, monkeypatch: 
         assert client.post("/api/v1/query", json={"number": a["number"], "name": "周琳芬"}).json()["found"]
         assert not client.post("/api/v1/query", json={"number": a["number"], "name": a["name"]}).json()["found"]
     with Registry.open(home / "registry.sqlite") as reg:
-        assert reg.verify_audit().ok, reg.verify_audit().problems
-        cid = reg.certificate(c["number"]).id
+        assert reg.audit.verify().ok, reg.audit.verify().problems
+        cid = reg.certificates.get(c["number"]).id
     raw = sqlite3.connect(home / "registry.sqlite")
     raw.execute("UPDATE certificates SET name = '张冒名' WHERE id = ?", (cid,))
     raw.commit()

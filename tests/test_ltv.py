@@ -183,11 +183,11 @@ def test_renew_extends_a_delivered_file_and_the_registry_learns_it(demo_home: De
         f = files[0]
         new = f.read_bytes()
         assert new.startswith(before[f]) and len(new) > len(before[f])  # an incremental update of the delivered file
-        c = reg.certificate(f.stem)
-        hashes = [d.pdf_sha256 for d in reg.deliveries(c.id)]
+        c = reg.certificates.get(f.stem)
+        hashes = [d.pdf_sha256 for d in reg.seals.deliveries(c.id)]
         assert hashes == [hashlib.sha256(before[f]).hexdigest(), hashlib.sha256(new).hexdigest()]
-        assert reg.delivery(c.id).pdf_sha256 == hashes[-1]  # type: ignore[union-attr]
-        ours = validate_pdf(new, Trust(roots=roots, filed_fingerprints=reg.filed_fingerprints(code)))
+        assert reg.seals.delivery(c.id).pdf_sha256 == hashes[-1]  # type: ignore[union-attr]
+        ours = validate_pdf(new, Trust(roots=roots, filed_fingerprints=reg.seals.filed_fingerprints(code)))
     assert ours.bottom_line.value == "valid", ours.as_dict()  # our modification policy takes the renewal
     # the audit log replays the renewals: intact as made, and a renewal row no event explains is found
     r = CliRunner().invoke(cli, ["audit", "verify", "--json"], env=env)

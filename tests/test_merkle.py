@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from registry import Registry
 from registry.errors import RegistryError
+from registry.events import SnapshotPublished
 from registry.merkle import (
     EMPTY_ROOT,
     Checkpoint,
@@ -461,18 +462,18 @@ def test_from_levels_checks_the_shape_and_optionally_the_hashes() -> None:
 
 def test_tree_over_the_registry_audit_log(reg: Registry) -> None:
     for i in range(5):
-        reg.record_event("publish", "snapshot", str(i), {"n": i}, actor="test")
-    entries = list(reg.audit_entries())
+        reg.audit.record(str(i), SnapshotPublished(incremental=False, audit_seq=i, certificates=0), actor="test")
+    entries = list(reg.audit.entries())
     tree = MerkleTree.from_audit_hashes(e.hash for e in entries)
-    assert tree.size == len(entries) == reg.audit_head()[0]
+    assert tree.size == len(entries) == reg.audit.head()[0]
     root = tree.root()
     for e in entries:
         leaf = audit_leaf(e.hash)
         assert leaf == leaf_hash(bytes.fromhex(e.hash))
         assert verify_inclusion(leaf, e.seq - 1, tree.size, tree.inclusion_proof(e.seq - 1), root)
     old = Checkpoint.of(tree, at="2026-03-02T09:00:00+00:00")
-    reg.record_event("publish", "snapshot", "5", {"n": 5}, actor="test")
-    tree.append(audit_leaf(reg.audit_head()[1]))
+    reg.audit.record("5", SnapshotPublished(incremental=False, audit_seq=5, certificates=0), actor="test")
+    tree.append(audit_leaf(reg.audit.head()[1]))
     proof = tree.consistency_proof(old.size)
     assert verify_consistency(old.size, tree.size, old.root_bytes, tree.root(), proof)
 

@@ -54,17 +54,17 @@ def small(reg: Registry, tmp_path: Path) -> Iterator[tuple[Registry, Path]]:
         ResultRow(row=4, name="李四", id_type="201", id_number="110105199003070015", occupation="电工", job="",
                   level=5, photo_sha256=sha),
     ]  # fmt: skip
-    reg.add_batch(
+    reg.certificates.add_batch(
         DEMO_CODES["beijing"], source_name="p.csv", source_sha256="1" * 64, rows=[(r, photo) for r in rows], actor="t"
     )
-    reg.issue_numbers(DEMO_CODES["beijing"], ON, actor="t")
+    reg.certificates.issue(DEMO_CODES["beijing"], ON, actor="t")
     home = tmp_path / "home"
     publish(reg, home)
     yield reg, home
 
 
 def _certs(reg: Registry) -> list[Any]:
-    return [c for c in reg.certificates() if c.name == PERSON[0]]
+    return [c for c in reg.certificates.select() if c.name == PERSON[0]]
 
 
 # -- 1: a name + ID query lists all of a person's certificates --------------------------------
@@ -77,12 +77,10 @@ def test_name_and_id_find_every_certificate_of_the_person(small: tuple[Registry,
     snap = Snapshot.open(home)
     try:
         found = snap.lookup_all_by_pair(PairKind.NAME_ID, *PERSON)
-        assert sorted(v.doc["occupation"] for v in found) == ["焊工", "电工"]
+        assert sorted(v.occupation for v in found) == ["焊工", "电工"]
         assert snap.lookup_all_by_pair(PairKind.NAME_ID, PERSON[0], "110105199003070015") == []
         for c in mine:  # a pair with the number still names one certificate
-            assert [v.doc["level"] for v in snap.lookup_all_by_pair(PairKind.NUMBER_ID, c.number, c.id_number)] == [
-                c.level
-            ]
+            assert [v.level for v in snap.lookup_all_by_pair(PairKind.NUMBER_ID, c.number, c.id_number)] == [c.level]
     finally:
         snap.close()
     with _site(home / "snapshots", (home / "index.secret").read_bytes()) as client:
@@ -100,14 +98,14 @@ def test_name_and_id_find_every_certificate_of_the_person(small: tuple[Registry,
 def test_the_qr_landing_shows_the_photo_only_with_the_token(small: tuple[Registry, Path]) -> None:
     reg, home = small
     c = _certs(reg)[0]
-    raw = reg.photo(c.photo_sha256)
+    raw = reg.certificates.photo(c.photo_sha256)
     blob = b"".join(p.read_bytes() for p in (home / "snapshots").rglob("*") if p.is_file())
     assert raw not in blob and raw[100:164] not in blob  # sealed, not stored
     snap = Snapshot.open(home)
     try:
         assert snap.photo_by_qr(c.number, c.qr_token) == raw
         assert snap.photo_by_qr(c.number, "wrong-token") is None
-        other = next(x for x in reg.certificates() if x.name != PERSON[0])
+        other = next(x for x in reg.certificates.select() if x.name != PERSON[0])
         assert snap.photo_by_qr(c.number, other.qr_token) is None  # another certificate's token
     finally:
         snap.close()
@@ -125,19 +123,19 @@ def test_the_qr_landing_shows_the_photo_only_with_the_token(small: tuple[Registr
 def test_a_reissue_retires_the_old_papers_qr_token(small: tuple[Registry, Path]) -> None:
     reg, home = small
     c = _certs(reg)[0]
-    new = reg.reissue(c.number, applied_on=date(2026, 11, 23), on=date(2026, 11, 24), service_due=date(2026, 11, 30),
+    new = reg.lifecycle.reissue(c.number, applied_on=date(2026, 11, 23), on=date(2026, 11, 24), service_due=date(2026, 11, 30),
                       damaged_returned=False, actor="t")  # fmt: skip
     assert new.qr_token and new.qr_token != c.qr_token and new.version == 2
-    assert reg.verify_audit().ok, reg.verify_audit().problems
-    assert all("qr_token" not in v for v in reg.version_history(c.id))  # never shown
+    assert reg.audit.verify().ok, reg.audit.verify().problems
+    assert all("qr_token" not in v for v in reg.lifecycle.version_history(c.id))  # never shown
     publish(reg, home, incremental=True)
     snap = Snapshot.open(home)
     try:
         old = snap.lookup_by_qr(c.number, c.qr_token)
-        assert old is not None and old.status == "replaced" and old.doc["replaced_on"] == "2026-11-24"
-        assert old.doc["replaced_how"] == "reissue"
+        assert old is not None and old.status == "replaced" and old.replaced_on == "2026-11-24"
+        assert old.replaced_how == "reissue"
         cur = snap.lookup_by_qr(c.number, new.qr_token)
-        assert cur is not None and cur.status == "valid" and cur.doc["versions"][-1]["how"] == "reissue"
+        assert cur is not None and cur.status == "valid" and cur.versions[-1].how == "reissue"
         assert snap.photo_by_qr(c.number, c.qr_token) is None and snap.photo_by_qr(c.number, new.qr_token)
         assert len(snap.lookup_all_by_pair(PairKind.NAME_ID, *PERSON)) == 2  # the retired token is no certificate
         assert snap.manifest["certificates"] == 3
@@ -252,7 +250,9 @@ def test_groups_put_failures_first_and_never_claim_what_went_unchecked() -> None
         (c("signed", Outcome.PASS), *sig),
         (SignatureReport("Sig1", "某机构", "ab" * 32, None, "2026-11-20T01:30:12+00:00", "", sig),),
     )
-    report = CheckReport(Verdict.INVALID, (*seal.checks, c("registered", Outcome.PASS), c("status", Outcome.PASS)), seal)
+    report = CheckReport(
+        Verdict.INVALID, (*seal.checks, c("registered", Outcome.PASS), c("status", Outcome.PASS)), seal
+    )
     groups = check_groups(report)
     assert [(g.key, g.outcome.value) for g in groups] == [
         ("unchanged", "fail"),

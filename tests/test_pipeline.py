@@ -82,8 +82,10 @@ def test_batch_bt_and_blt_then_offline(home: Settings, tmp_path: Path, require_p
             render_settings=home.render_settings(),
             actor="t",
         )
-        filed = {code: reg.filed_fingerprints(code) for code in (Y1, GD)}
-        deliveries = {c.number: reg.delivery(c.id) for c in reg.certificates() if c.institution_code in (Y1, GD)}
+        filed = {code: reg.seals.filed_fingerprints(code) for code in (Y1, GD)}
+        deliveries = {
+            c.number: reg.seals.delivery(c.id) for c in reg.certificates.select() if c.institution_code in (Y1, GD)
+        }
     assert (blt.numbered, blt.delivered, bt.numbered, bt.delivered) == (20, 20, 12, 12)
     # the PKI server is stopped: B-LT carries its revocation data, B-T cannot be judged offline
     for path in sorted((out / "blt").glob("*.pdf")):
@@ -144,7 +146,7 @@ def test_sigkill_in_the_middle_then_resume(home: Settings, tmp_path: Path) -> No
     for name, data in before.items():  # what was delivered before the kill is untouched
         assert (out / name).read_bytes() == data
     with Registry.open(home.registry_path) as reg, Renderer(home.render_settings()) as renderer:
-        certs = list(reg.certificates(institution_code=BJ))
+        certs = list(reg.certificates.select(institution_code=BJ))
         assert len(certs) == 60 and all(c.number for c in certs)
         by_level: dict[int, list[int]] = {}
         for c in certs:
@@ -153,14 +155,16 @@ def test_sigkill_in_the_middle_then_resume(home: Settings, tmp_path: Path) -> No
             data = (out / f"{c.number}.pdf").read_bytes()
             rec = read_record(data)
             assert rec is not None and rec["number"] == c.number and rec["name"] == c.name
-            d = reg.delivery(c.id)
+            d = reg.seals.delivery(c.id)
             assert d is not None and d.pdf_sha256 == __import__("hashlib").sha256(data).hexdigest()
             # one content per certificate: the sealed file starts with exactly what the renderer makes now
-            assert data.startswith(renderer.render(c, reg.institution(BJ), photo=reg.photo(c.photo_sha256)).pdf)
+            assert data.startswith(
+                renderer.render(c, reg.institutions.get(BJ), photo=reg.certificates.photo(c.photo_sha256)).pdf
+            )
         for serials in by_level.values():
             assert sorted(serials) == list(range(1, len(serials) + 1))  # no gap, no duplicate
-        assert reg.verify_audit_chain() is None
-        assert sum(1 for e in reg.audit_entries(entity="certificate") if e.action == "deliver") == 60
+        assert reg.audit.verify_chain() is None
+        assert sum(1 for e in reg.audit.entries(entity="certificate") if e.action == "deliver") == 60
 
 
 def test_sign_existing_pdfs(home: Settings, tmp_path: Path) -> None:
@@ -254,7 +258,7 @@ def test_issue_on_paper_draws_blank_serials(home: Settings, tmp_path: Path) -> N
         institution_code=GD, out_dir=out, issue_date=date(2026, 11, 20), level=PadesLevel.B_B, paper=True
     )
     with Registry.open(home.registry_path) as reg:
-        reg.receive_blanks(
+        reg.blanks.receive(
             GD,
             first_serial="GD2026000001",
             last_serial="GD2026000010",
@@ -264,8 +268,8 @@ def test_issue_on_paper_draws_blank_serials(home: Settings, tmp_path: Path) -> N
         )
         with pytest.raises(RuleViolation):  # 12 certificates, 10 sheets: refused before anything renders
             issue_batch(reg, opts, render_settings=home.render_settings(), actor="t")
-        assert not list(out.glob("*.pdf")) and reg.blank_stock(GD)["in_stock"] == 10
-        reg.receive_blanks(
+        assert not list(out.glob("*.pdf")) and reg.blanks.stock(GD)["in_stock"] == 10
+        reg.blanks.receive(
             GD,
             first_serial="GD2026000011",
             last_serial="GD2026000020",
@@ -274,8 +278,8 @@ def test_issue_on_paper_draws_blank_serials(home: Settings, tmp_path: Path) -> N
             actor="t",
         )
         summary = issue_batch(reg, opts, render_settings=home.render_settings(), actor="t")
-        assert summary.delivered == 12 and reg.blank_stock(GD)["printed"] == 12
-        printed = {s.certificate_number: s.serial for s in reg.blank_sheets(GD, state="printed")}
+        assert summary.delivered == 12 and reg.blanks.stock(GD)["printed"] == 12
+        printed = {s.certificate_number: s.serial for s in reg.blanks.sheets(GD, state="printed")}
     for path in sorted(out.glob("*.pdf")):
         text = pdfium.PdfDocument(path.read_bytes())[0].get_textpage().get_text_range()
         assert printed[path.stem] in text, path.name

@@ -14,17 +14,18 @@ from registry.errors import SkillcertError
 from registry.report import REPORT_COLUMNS
 
 from .conftest import DEMO_CODES, add_pending
+from .raw_sql import Raw
 
 BJ, GD = DEMO_CODES["beijing"], DEMO_CODES["guangdong"]
 
 
 def _issue(reg: Registry) -> None:
     add_pending(reg, 2, seed=1)
-    reg.issue_numbers(BJ, date(2024, 9, 2), actor="t")
+    reg.certificates.issue(BJ, date(2024, 9, 2), actor="t")
     add_pending(reg, 1, seed=2)
-    reg.issue_numbers(BJ, date(2024, 9, 20), actor="t")
+    reg.certificates.issue(BJ, date(2024, 9, 20), actor="t")
     add_pending(reg, 1, code=GD, seed=3)
-    reg.issue_numbers(GD, date(2024, 9, 20), actor="t")
+    reg.certificates.issue(GD, date(2024, 9, 20), actor="t")
     add_pending(reg, 1, seed=4)  # pending: no number, not in the report
 
 
@@ -60,8 +61,8 @@ def test_csv_report_fields_codes_and_deadlines(reg: Registry, tmp_path: Path) ->
 
 def test_xlsx_report_and_reported_status(reg: Registry, tmp_path: Path) -> None:
     _issue(reg)
-    reg.mark_reported(
-        [c.id for c in reg.certificates(institution_code=GD)], on=date(2024, 9, 30), actor="t", target="x"
+    reg.certificates.mark_reported(
+        [c.id for c in reg.certificates.select(institution_code=GD)], on=date(2024, 9, 30), actor="t", target="x"
     )
     out = tmp_path / "report.xlsx"
     s = export_report(reg, out, as_of=date(2024, 11, 8), calendar=WorkdayCalendar())
@@ -89,16 +90,16 @@ def _file_national(reg: Registry) -> None:
 
     from .conftest import filing
 
-    reg.add_institution(institution_from_toml(filing("ministry").replace("Y000111020001", NAT)), actor="t")
+    reg.institutions.add(institution_from_toml(filing("ministry").replace("Y000111020001", NAT)), actor="t")
 
 
 def _issue_on(reg: Registry, code: str, day: date, n: int, seed: int) -> list[str]:
     add_pending(reg, n, code=code, seed=seed)
-    return [num for _, num in reg.issue_numbers(code, day, actor="t")]
+    return [num for _, num in reg.certificates.issue(code, day, actor="t")]
 
 
 def _report(reg: Registry, numbers: list[str], day: date) -> None:
-    reg.mark_reported([reg.certificate(n).id for n in numbers], on=day, actor="t", target="x")
+    reg.certificates.mark_reported([reg.certificates.get(n).id for n in numbers], on=day, actor="t", target="x")
 
 
 def _inst(status: ReportStatus, code: str) -> InstitutionReportStatus:
@@ -120,7 +121,7 @@ def test_status_categories_beijing(reg: Registry) -> None:
     late = _issue_on(reg, BJ, date(2026, 9, 28), 2, seed=13)  # -> 2026-11-13
     add_pending(reg, 1, seed=14)  # pending: no number, not in the dashboard
     _report(reg, [early[0], sept[0], sept[1]], date(2026, 9, 29))
-    reg.mark_returned([sept[1]], on=date(2026, 9, 30), reason="姓名有误 wrong name", actor="t")
+    reg.returns.mark_returned([sept[1]], on=date(2026, 9, 30), reason="姓名有误 wrong name", actor="t")
 
     st = report_status(reg, as_of=date(2026, 10, 12), calendar=CAL, institution_code=BJ)
     assert [i.code for i in st.institutions] == [BJ]
@@ -164,7 +165,7 @@ def test_status_categories_beijing(reg: Registry) -> None:
     assert [i.number for i in after.returned_late] == [sept[1]] and not after.returned
     assert after.reported == 2
 
-    reg.mark_resubmitted([sept[1]], on=date(2026, 10, 20), actor="t")
+    reg.returns.mark_resubmitted([sept[1]], on=date(2026, 10, 20), actor="t")
     again = _inst(report_status(reg, as_of=date(2026, 10, 28), calendar=CAL), BJ)
     assert again.reported == 3 and not again.returned and not again.returned_late
 
@@ -175,7 +176,7 @@ def test_resubmission_window_by_region(reg: Registry) -> None:
     nums = {code: _issue_on(reg, code, date(2026, 9, 1), 1, seed=s) for code, s in ((BJ, 21), (GD, 22), (NAT, 23))}
     returned = [n for (n,) in nums.values()]
     _report(reg, returned, date(2026, 9, 10))
-    reg.mark_returned(returned, on=date(2026, 9, 30), reason="照片不清晰", actor="t")
+    reg.returns.mark_returned(returned, on=date(2026, 9, 30), reason="照片不清晰", actor="t")
 
     def windows(day: date) -> dict[str, tuple[list[date], list[date]]]:
         st = report_status(reg, as_of=day, calendar=CAL)
@@ -233,52 +234,54 @@ def test_return_refusals_are_all_or_nothing(reg: Registry) -> None:
 
     nums = _issue_on(reg, BJ, date(2026, 9, 1), 3, seed=51)
     _report(reg, nums[:2], date(2026, 9, 10))
-    audit_before = len(list(reg.audit_entries()))
+    audit_before = len(list(reg.audit.entries()))
     missing = "S000011084012265999999"
     with pytest.raises(NotFound) as nf:
-        reg.mark_returned([nums[0], missing], on=date(2026, 9, 30), reason="r", actor="t")
+        reg.returns.mark_returned([nums[0], missing], on=date(2026, 9, 30), reason="r", actor="t")
     assert missing in nf.value.zh and missing in nf.value.en
     with pytest.raises(RuleViolation) as nr:
-        reg.mark_returned([nums[0], nums[2]], on=date(2026, 9, 30), reason="r", actor="t")
+        reg.returns.mark_returned([nums[0], nums[2]], on=date(2026, 9, 30), reason="r", actor="t")
     assert nums[2] in nr.value.zh and "never reported" in nr.value.en
     with pytest.raises(RuleViolation, match="before it was reported"):
-        reg.mark_returned([nums[0]], on=date(2026, 9, 9), reason="r", actor="t")
+        reg.returns.mark_returned([nums[0]], on=date(2026, 9, 9), reason="r", actor="t")
     with pytest.raises(RuleViolation, match="reason"):
-        reg.mark_returned([nums[0]], on=date(2026, 9, 30), reason="  ", actor="t")
+        reg.returns.mark_returned([nums[0]], on=date(2026, 9, 30), reason="  ", actor="t")
     with pytest.raises(RuleViolation, match="no return awaiting"):
-        reg.mark_resubmitted([nums[0]], on=date(2026, 10, 9), actor="t")
+        reg.returns.mark_resubmitted([nums[0]], on=date(2026, 10, 9), actor="t")
     with pytest.raises(NotFound):
-        reg.mark_resubmitted([missing], on=date(2026, 10, 9), actor="t")
+        reg.returns.mark_resubmitted([missing], on=date(2026, 10, 9), actor="t")
     # nothing was written by the refused calls
-    assert reg.returns(reg.certificate(nums[0]).id) == [] and reg.open_returns(BJ) == []
-    assert len(list(reg.audit_entries())) == audit_before
+    assert reg.returns.returns(reg.certificates.get(nums[0]).id) == [] and reg.returns.open_returns(BJ) == []
+    assert len(list(reg.audit.entries())) == audit_before
 
-    reg.mark_returned([nums[0]], on=date(2026, 9, 30), reason="r", actor="t")
+    reg.returns.mark_returned([nums[0]], on=date(2026, 9, 30), reason="r", actor="t")
     with pytest.raises(RuleViolation, match="already returned") as dup:
-        reg.mark_returned([nums[1], nums[0]], on=date(2026, 10, 8), reason="r", actor="t")
+        reg.returns.mark_returned([nums[1], nums[0]], on=date(2026, 10, 8), reason="r", actor="t")
     assert nums[0] in dup.value.zh
     with pytest.raises(RuleViolation, match="before it was returned"):
-        reg.mark_resubmitted([nums[0]], on=date(2026, 9, 29), actor="t")
-    assert [r.number for r in reg.open_returns(BJ)] == [nums[0]]  # nums[1] was not returned either
+        reg.returns.mark_resubmitted([nums[0]], on=date(2026, 9, 29), actor="t")
+    assert [r.number for r in reg.returns.open_returns(BJ)] == [nums[0]]  # nums[1] was not returned either
 
 
 def test_returns_history_and_audit(reg: Registry) -> None:
     (n,) = _issue_on(reg, BJ, date(2026, 9, 1), 1, seed=61)
-    cid = reg.certificate(n).id
+    cid = reg.certificates.get(n).id
     _report(reg, [n], date(2026, 9, 10))
-    done = reg.mark_returned([n.lower(), n], on=date(2026, 9, 30), reason="证件号码有误", actor="张三")
+    done = reg.returns.mark_returned([n.lower(), n], on=date(2026, 9, 30), reason="证件号码有误", actor="张三")
     assert [(r.number, r.institution_code, r.is_open) for r in done] == [(n, BJ, True)]  # de-duplicated
-    reg.mark_resubmitted([n], on=date(2026, 10, 12), actor="李四")
-    reg.mark_returned([n], on=date(2026, 10, 20), reason="照片", actor="张三")
-    hist = reg.returns(cid)
+    reg.returns.mark_resubmitted([n], on=date(2026, 10, 12), actor="李四")
+    reg.returns.mark_returned([n], on=date(2026, 10, 20), reason="照片", actor="张三")
+    hist = reg.returns.returns(cid)
     assert [(r.returned_on, r.resubmitted_on, r.reason) for r in hist] == [
         (date(2026, 9, 30), date(2026, 10, 12), "证件号码有误"),
         (date(2026, 10, 20), None, "照片"),
     ]
-    assert [r.returned_on for r in reg.open_returns(BJ)] == [date(2026, 10, 20)] and reg.open_returns(GD) == []
+    assert [r.returned_on for r in reg.returns.open_returns(BJ)] == [date(2026, 10, 20)] and reg.returns.open_returns(
+        GD
+    ) == []
     entries = [
         e
-        for e in reg.audit_entries(entity="certificate", key=str(cid))
+        for e in reg.audit.entries(entity="certificate", key=str(cid))
         if e.action in ("report_return", "report_resubmit")
     ]
     assert [(e.action, e.actor) for e in entries] == [
@@ -289,11 +292,11 @@ def test_returns_history_and_audit(reg: Registry) -> None:
     assert entries[0].before == {"reported_on": "2026-09-10"}
     assert entries[0].after == {"returned_on": "2026-09-30", "reason": "证件号码有误"}
     assert entries[1].after == {"returned_on": "2026-09-30", "resubmitted_on": "2026-10-12"}
-    assert reg.verify_audit_chain() is None
-    import sqlite3
-
-    with pytest.raises(sqlite3.DatabaseError, match="never deleted"):
-        reg._conn.execute("DELETE FROM report_returns")
+    assert reg.audit.verify_chain() is None
+    raw = Raw(reg)
+    with pytest.raises(raw.Refused, match="never deleted"):
+        raw.execute("DELETE FROM report_returns")
+    raw.close()
 
 
 @pytest.fixture
@@ -319,7 +322,7 @@ def test_cli_status_returned_resubmitted(run, tmp_path: Path, clock) -> None:  #
 
     with Registry.create(tmp_path / "home" / "registry.sqlite", clock=clock) as reg:
         for kind in ("beijing", "guangdong"):
-            reg.add_institution(institution_from_toml(filing(kind)), actor="t")
+            reg.institutions.add(institution_from_toml(filing(kind)), actor="t")
         bj = _issue_on(reg, BJ, date(2026, 9, 1), 3, seed=71)
         gd = _issue_on(reg, GD, date(2026, 9, 15), 2, seed=72)
         _report(reg, [bj[0], bj[1], gd[0]], date(2026, 9, 20))
@@ -357,7 +360,7 @@ def test_cli_status_returned_resubmitted(run, tmp_path: Path, clock) -> None:  #
     d = json.loads(run("report", "status", "--as-of", "2026-10-23", "--json", "--institution", BJ).stdout)
     assert d["institutions"][0]["counts"]["reported"] == 2 and d["institutions"][0]["counts"]["returned"] == 0
     with Registry.open(tmp_path / "home" / "registry.sqlite") as reg:
-        actions = [e.action for e in reg.audit_entries() if e.action.startswith("report_")]
+        actions = [e.action for e in reg.audit.entries() if e.action.startswith("report_")]
         assert actions == ["report_return", "report_return", "report_resubmit"]
-        assert all(e.actor == "tester" for e in reg.audit_entries() if e.action.startswith("report_"))
-        assert reg.verify_audit_chain() is None
+        assert all(e.actor == "tester" for e in reg.audit.entries() if e.action.startswith("report_"))
+        assert reg.audit.verify_chain() is None

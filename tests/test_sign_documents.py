@@ -57,7 +57,7 @@ def make_home(folder: Path) -> Home:
     env = {"SKILLCERT_HOME": str(home), "SKILLCERT_ACTOR": "test"}
     s = Settings.from_env(env)
     with Registry.create(s.registry_path) as reg:
-        reg.add_institution(
+        reg.institutions.add(
             institution_from_toml((DEMO_DIR / "institution-beijing.toml").read_text(encoding="utf-8")), actor="test"
         )
         setup_demo_pki(s, reg)

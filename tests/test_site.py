@@ -152,9 +152,9 @@ def _resealed(demo_home: DemoHome, signer_label: str) -> bytes:
     with Registry.open(demo_home.settings.registry_path) as reg:
         rec = read_record(demo_home.pdfs[0].read_bytes())
         assert rec is not None
-        c = reg.certificate(rec["number"])
-        inst = reg.institution(c.institution_code)
-        photo = reg.photo(c.photo_sha256)
+        c = reg.certificates.get(rec["number"])
+        inst = reg.institutions.get(c.institution_code)
+        photo = reg.certificates.photo(c.photo_sha256)
         pki = setup_demo_pki(demo_home.settings, reg)
     with Renderer(demo_home.settings.render_settings()) as r:
         pdf = r.render(c, inst, photo=photo)
@@ -163,9 +163,7 @@ def _resealed(demo_home: DemoHome, signer_label: str) -> bytes:
         level=PadesLevel.B_LTA, tsa_url=demo_home.settings.tsa_url, trust_roots=demo_home.settings.trust_roots
     )
     with PkiServer(pki):
-        return Sealer({"institution": signer}, opts).seal(
-            pdf.pdf, boxes_of(pdf)
-        )
+        return Sealer({"institution": signer}, opts).seal(pdf.pdf, boxes_of(pdf))
 
 
 @pytest.mark.slow
@@ -213,8 +211,8 @@ def test_revoked_and_expired_signers_never_valid(demo_home: DemoHome, tmp_path: 
     with Registry.open(demo_home.settings.registry_path) as reg:
         rec = read_record(demo_home.pdfs[0].read_bytes())
         assert rec is not None
-        c = reg.certificate(rec["number"])
-        inst, photo = reg.institution(c.institution_code), reg.photo(c.photo_sha256)
+        c = reg.certificates.get(rec["number"])
+        inst, photo = reg.institutions.get(c.institution_code), reg.certificates.photo(c.photo_sha256)
     with Renderer(demo_home.settings.render_settings()) as r:
         pdf = r.render(c, inst, photo=photo)
     boxes = boxes_of(pdf)
@@ -321,8 +319,13 @@ def test_revocation_shows_everywhere(demo_home: DemoHome, tmp_path: Path) -> Non
     with TestClient(create_app(_settings(home))) as c:
         assert c.get(_path(rec["qr_url"])).status_code == 200
         with Registry.open(home / "registry.sqlite") as reg:
-            reg.revoke(
-                rec["number"], reason="以虚假材料取得 / obtained with false documents", on=date(2026, 11, 25), actor="t"
+            reg.lifecycle.revoke(
+                rec["number"],
+                reason="以虚假材料取得 / obtained with false documents",
+                on=date(2026, 11, 25),
+                actor="t",
+                benefits_cancelled=True,
+                commitment_sha256=None,
             )
             publish(reg, home, incremental=True, actor="t")
         import time

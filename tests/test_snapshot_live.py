@@ -44,7 +44,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_demo(s, today=date(2026, 11, 20), issue=False)
     with Registry.open(s.registry_path) as reg:
         for code in (BEIJING, MINISTRY, GUANGDONG):
-            reg.issue_numbers(code, date(2026, 11, 20), actor="t")
+            reg.certificates.issue(code, date(2026, 11, 20), actor="t")
         publish(reg, root)
     return root
 
@@ -82,9 +82,9 @@ def _new_key(code: str = BEIJING) -> IdentityRecord:
 
 
 def _change_directory(reg: Registry) -> None:
-    reg.retire_institution(MINISTRY, on=date(2026, 11, 21), reason="注销 cancelled", actor="t")
-    reg.add_institution(_new_filing(), actor="t")
-    reg.add_identity(_new_key(), actor="t")
+    reg.institutions.retire(MINISTRY, on=date(2026, 11, 21), reason="注销 cancelled", actor="t")
+    reg.institutions.add(_new_filing(), actor="t")
+    reg.seals.add_identity(_new_key(), actor="t")
 
 
 def _until(check: Callable[[], bool], seconds: float = WAIT_S) -> float:
@@ -121,13 +121,13 @@ def test_open_reader_follows_directory_changes(home: Path, incremental: bool) ->
         before = snap.manifest["audit_seq"]
         with Registry.open(home / "registry.sqlite") as reg:
             _change_directory(reg)
-            cert = next(reg.certificates(institution_code=BEIJING))
+            cert = next(reg.certificates.select(institution_code=BEIJING))
             publish(reg, home, incremental=incremental)
         _until(lambda: _directory_switched(snap))
         assert snap.manifest["audit_seq"] > before
         # the certificate records carry the institution's filed keys of the same snapshot
         view = snap.lookup_by_pair(PairKind.NUMBER_NAME, cert.number or "", cert.name)
-        assert view is not None and NEW_KEY in view.doc["signer_fingerprints"]
+        assert view is not None and NEW_KEY in view.signer_fingerprints
     finally:
         snap.close()
 
@@ -137,17 +137,24 @@ def test_full_then_incremental_then_full(home: Path) -> None:
     snap = Snapshot.open(home)
     try:
         with Registry.open(home / "registry.sqlite") as reg:
-            certs = list(reg.certificates(institution_code=GUANGDONG))
-            reg.retire_institution(MINISTRY, on=date(2026, 11, 21), reason="注销 cancelled", actor="t")
+            certs = list(reg.certificates.select(institution_code=GUANGDONG))
+            reg.institutions.retire(MINISTRY, on=date(2026, 11, 21), reason="注销 cancelled", actor="t")
             publish(reg, home)
             _until(lambda: snap.institution(MINISTRY)["status"] == "cancelled")  # type: ignore[index]
-            reg.add_institution(_new_filing(), actor="t")
-            reg.revoke(certs[0].number or "", reason="以欺骗手段取得 fraud", on=date(2026, 11, 22), actor="t")
+            reg.institutions.add(_new_filing(), actor="t")
+            reg.lifecycle.revoke(
+                certs[0].number or "",
+                reason="以欺骗手段取得 fraud",
+                on=date(2026, 11, 22),
+                actor="t",
+                benefits_cancelled=True,
+                commitment_sha256=None,
+            )
             publish(reg, home, incremental=True)
             _until(lambda: snap.institution(NEW_CODE) is not None)
             view = snap.lookup_by_qr(certs[0].number or "", certs[0].qr_token or "")
             assert view is not None and view.status == "revoked"
-            reg.add_identity(_new_key(GUANGDONG), actor="t")
+            reg.seals.add_identity(_new_key(GUANGDONG), actor="t")
             publish(reg, home)
             _until(lambda: NEW_KEY in _fingerprints(snap.institution(GUANGDONG)))
             assert snap.institution(NEW_CODE) is not None and snap.institution(MINISTRY)["status"] == "cancelled"  # type: ignore[index]
@@ -162,9 +169,16 @@ def test_incremental_record_and_side_data_switch_together(home: Path) -> None:
     snap = Snapshot.open(home)
     try:
         with Registry.open(home / "registry.sqlite") as reg:
-            c = next(reg.certificates(institution_code=BEIJING))
-            reg.refile_institution(_refiled(), actor="t")
-            reg.revoke(c.number or "", reason="以欺骗手段取得 fraud", on=date(2026, 11, 22), actor="t")
+            c = next(reg.certificates.select(institution_code=BEIJING))
+            reg.institutions.refile(_refiled(), actor="t")
+            reg.lifecycle.revoke(
+                c.number or "",
+                reason="以欺骗手段取得 fraud",
+                on=date(2026, 11, 22),
+                actor="t",
+                benefits_cancelled=True,
+                commitment_sha256=None,
+            )
             assert snap.institution(BEIJING) is not None  # the reader has just checked for news
             m = publish(reg, home, incremental=True)
         view = snap.lookup_by_pair(PairKind.NUMBER_ID, c.number or "", c.id_number)
@@ -172,7 +186,7 @@ def test_incremental_record_and_side_data_switch_together(home: Path) -> None:
         assert snap.manifest["audit_seq"] == m.data["audit_seq"]
         inst = snap.institution(BEIJING)
         assert inst is not None and "Renamed" in inst["name_en"]
-        assert "Renamed" in view.doc["institution_en"]  # the record was re-derived with the directory
+        assert "Renamed" in view.institution_en  # the record was re-derived with the directory
         assert BEIJING in [i["code"] for i in snap.search_institutions("Renamed")]
     finally:
         snap.close()
@@ -183,10 +197,17 @@ def test_a_pinned_view_is_one_generation(home: Path) -> None:
     snap = Snapshot.open(home)
     try:
         with Registry.open(home / "registry.sqlite") as reg:
-            c = next(reg.certificates(institution_code=MINISTRY))
+            c = next(reg.certificates.select(institution_code=MINISTRY))
             with snap.pinned() as view:
-                reg.retire_institution(MINISTRY, on=date(2026, 11, 21), reason="注销 cancelled", actor="t")
-                reg.revoke(c.number or "", reason="以欺骗手段取得 fraud", on=date(2026, 11, 22), actor="t")
+                reg.institutions.retire(MINISTRY, on=date(2026, 11, 21), reason="注销 cancelled", actor="t")
+                reg.lifecycle.revoke(
+                    c.number or "",
+                    reason="以欺骗手段取得 fraud",
+                    on=date(2026, 11, 22),
+                    actor="t",
+                    benefits_cancelled=True,
+                    commitment_sha256=None,
+                )
                 publish(reg, home, incremental=True)
                 assert view.lookup_by_qr(c.number or "", c.qr_token or "").status == "valid"  # type: ignore[union-attr]
                 assert view.institution(MINISTRY)["status"] == "active"  # type: ignore[index]
@@ -201,7 +222,7 @@ def test_old_generations_are_cleaned_up(home: Path) -> None:
     try:
         with Registry.open(home / "registry.sqlite") as reg:
             for i in range(4):
-                reg.add_identity(_key_named(f"k{i}", f"{i:02x}" * 32), actor="t")
+                reg.seals.add_identity(_key_named(f"k{i}", f"{i:02x}" * 32), actor="t")
                 publish(reg, home, incremental=True)
                 assert f"{i:02x}" * 32 in _fingerprints(snap.institution(BEIJING))
         folder = (home / "snapshots" / "current").resolve()
@@ -258,7 +279,7 @@ def test_running_server_follows_cancel_file_refile_and_publish(
     base, env = served
     api = f"{base}/api/v1"
     with Registry.open(home / "registry.sqlite") as reg:
-        cert = next(reg.certificates(institution_code=GUANGDONG))
+        cert = next(reg.certificates.select(institution_code=GUANGDONG))
     qr = f"{api}/certificates/qr?number={cert.number}&t={cert.qr_token}"
     assert _get(f"{api}/institutions/{MINISTRY}")[1]["status"] == "active"
     assert _get(f"{api}/institutions/{NEW_CODE}")[0] == 404
@@ -278,7 +299,7 @@ def test_running_server_follows_cancel_file_refile_and_publish(
     _cli(env, "institution", "cancel", MINISTRY, "--on", "2026-11-21", "--reason", "注销 cancelled")
     _cli(env, "institution", "add", "--file", str(new_toml))
     with Registry.open(home / "registry.sqlite") as reg:
-        reg.add_identity(_new_key(), actor="t")
+        reg.seals.add_identity(_new_key(), actor="t")
     full = _cli(env, "publish")
 
     def full_seen() -> bool:

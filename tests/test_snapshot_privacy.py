@@ -50,7 +50,7 @@ def test_record_ids_do_not_follow_issue_order(demo_home: DemoHome) -> None:
     conn = sqlite3.connect(f"file:{_folder(home) / 'certs.sqlite'}?mode=ro", uri=True)
     try:
         with Registry.open(home / "registry.sqlite") as reg:
-            certs = sorted(reg.certificates(), key=lambda c: (c.institution_code, c.number or ""))
+            certs = sorted(reg.certificates.select(), key=lambda c: (c.institution_code, c.number or ""))
         rids = []
         for c in certs:
             row = conn.execute(
@@ -92,7 +92,7 @@ def test_no_audit_sequence_numbers_in_the_snapshot(demo_home: DemoHome) -> None:
     the clear: not in the masked records, not in any other column."""
     home = demo_home.home
     with Registry.open(home / "registry.sqlite") as reg:
-        per_cert = reg.event_seqs()
+        per_cert = reg.audit.event_seqs()
     conn = sqlite3.connect(f"file:{_folder(home) / 'certs.sqlite'}?mode=ro", uri=True)
     try:
         docs = [json.loads(r[0]) for r in conn.execute("SELECT doc FROM records")]

@@ -69,7 +69,7 @@ def test_batch_sealed_in_softhsm(
 
     s = Settings.from_env({"SKILLCERT_HOME": str(tmp_path / "home"), "SKILLCERT_ACTOR": "t"})
     with Registry.create(s.registry_path) as reg:
-        reg.add_institution(institution_from_toml((DEMO_DIR / "institution-beijing.toml").read_text()), actor="t")
+        reg.institutions.add(institution_from_toml((DEMO_DIR / "institution-beijing.toml").read_text()), actor="t")
         from registry import import_results
 
         import_results(reg, DEMO_DIR / "results.csv", "S000011084012", today=date(2026, 11, 20), actor="t")
@@ -96,7 +96,7 @@ def test_batch_sealed_in_softhsm(
                 render_settings=s.render_settings(),
                 actor="t",
             )
-        filed = reg.filed_fingerprints("S000011084012")
+        filed = reg.seals.filed_fingerprints("S000011084012")
     assert summary.delivered == 60
     for path in sorted((tmp_path / "out").glob("*.pdf"))[:20]:
         st = validate_pdf(path.read_bytes(), Trust(roots=(pki.root_cert,), filed_fingerprints=filed))

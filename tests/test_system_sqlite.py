@@ -12,13 +12,15 @@ from registry import Registry
 
 from .conftest import DEMO_CODES, add_pending
 
+pytestmark = pytest.mark.sqlite_only  # edits the SQLite file behind the store; PostgreSQL: tests/test_postgres.py
+
 
 @pytest.mark.system
 def test_sqlite_shell_cannot_delete_or_renumber(reg: Registry, require_program: Callable[[str], str]) -> None:
     sqlite3_cli = require_program("sqlite3")
     add_pending(reg, 3, seed=11)
-    issued = reg.issue_numbers(DEMO_CODES["beijing"], date(2026, 3, 2), actor="t")
-    reg.retire_institution(DEMO_CODES["guangdong"], on=date(2026, 3, 3), reason="test", actor="t")
+    issued = reg.certificates.issue(DEMO_CODES["beijing"], date(2026, 3, 2), actor="t")
+    reg.institutions.retire(DEMO_CODES["guangdong"], on=date(2026, 3, 3), reason="test", actor="t")
     for sql in (
         "DELETE FROM certificates WHERE id = 1;",
         "DELETE FROM issued_numbers;",
@@ -29,5 +31,5 @@ def test_sqlite_shell_cannot_delete_or_renumber(reg: Registry, require_program: 
         r = subprocess.run([sqlite3_cli, str(reg.path), sql], capture_output=True, text=True, timeout=30)
         assert r.returncode != 0, sql
         assert "only" in r.stderr or "never" in r.stderr, r.stderr
-    assert [reg.certificate(n).number for _, n in issued] == [n for _, n in issued]
-    assert reg.verify_audit_chain() is None
+    assert [reg.certificates.get(n).number for _, n in issued] == [n for _, n in issued]
+    assert reg.audit.verify_chain() is None

@@ -4,7 +4,7 @@ skillcert's own verdicts come from pyHanko; these tests ask programs that share 
 code whether our files hold up, on every style and kind: one sealed file of each style (一),
 (二) with two seals, and Guangdong from the session's demo (B-LTA, the default), and sealed here a
 replacement (二), a proof, a competition committee's certificate (B-LTA), and style (一) at B-B,
-B-T and B-LT:
+B-T and B-LT, and at B-B once more as a Sealer's second seal, written by ``sign._fastpdf``:
 
 - pyHanko ``adesverify`` (its ETSI EN 319 102-1 engine) offline, in a process without network;
 
@@ -47,6 +47,7 @@ MADE = {
     "proof": ("style1", "proof", "B-LTA"),  # 职业技能等级证书证明
     "competition": ("style1", "competition", "B-LTA"),  # a committee's certificate, competition seal
     "style1-B-B": ("style1", "certificate", "B-B"),
+    "style1-B-B-fast": ("style1", "certificate", "B-B"),  # written by sign._fastpdf (a Sealer's second seal)
     "style1-B-T": ("style1", "certificate", "B-T"),
     "style1-B-LT": ("style1", "certificate", "B-LT"),
 }
@@ -148,7 +149,11 @@ def sample(demo_home: DemoHome, pki_dir: Path, tmp_path_factory: pytest.TempPath
             pdf = _made(kind, style)
             boxes = boxes_of(pdf)
             out[name] = d / f"{name}.pdf"
-            out[name].write_bytes(Sealer(signers, options).seal(pdf.pdf, boxes))
+            sealer = Sealer(signers, options)
+            if name.endswith("-fast"):  # the first seal (pyHanko) gives the template the second one uses
+                sealer.seal(pdf.pdf, boxes)
+                assert sealer._templates.get("institution") is not None
+            out[name].write_bytes(sealer.seal(pdf.pdf, boxes))
     return out
 
 

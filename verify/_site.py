@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +14,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from registry.errors import SkillcertError
 from search_index import CertificateView, PairKind, Snapshot
 from search_index.downloads import decrypt_pdf
 from search_index.privacy import norm
 from sign import Trust
 
+from ._redis_limits import SharedBuckets, SharedStore
 from ._worker import CheckFailed, CheckPool
-from .check import CheckReport, filed_fingerprints, judge, read_embedded, seal_status
-from .ratelimit import Buckets
+from .check import CheckReport, filed_fingerprints, judge, read_embedded
+from .delivered import DeliveredCopies
+from .ratelimit import Buckets, Limiter
 from .sealed_document import DocumentReport, document_check, filed_signers, signer_fingerprints
-from .settings import SiteSettings
+from .settings import RateLimit, SiteSettings
 
 __all__ = [
     "SECURITY_HEADERS",
@@ -86,24 +90,43 @@ class Proxies:
         return any(ip in net for net in self._nets)
 
 
-class UploadTooLarge(Exception):
-    pass
+class SiteRefusal(SkillcertError):
+    """What the site says instead of a verdict (the one error base, with the HTTP status to send)."""
+
+    status = 400
 
 
-class Unreadable(Exception):
+class UploadTooLarge(SiteRefusal):
+    status = 413
+
+    def __init__(self) -> None:
+        super().__init__("上传的文件过大", "the uploaded file is too large")
+
+
+class Unreadable(SiteRefusal):
     def __init__(self, zh: str, en: str, status: int = 422) -> None:
-        super().__init__(en)
-        self.zh, self.en, self.status = zh, en, status
+        super().__init__(zh, en)
+        self.status = status
+
+
+class Download(StrEnum):
+    """How a holder's download attempt ended."""
+
+    OK = "ok"  # the code opened the PDF
+    FAIL = "fail"  # a wrong code, or no such certificate (the two cost the same)
+    REVOKED = "revoked"  # the certificate is revoked: no download
+    NONE = "none"  # issued, but no download was prepared
+    LIMITED = "limited"  # too many attempts: wait
 
 
 @dataclass(slots=True)
 class Limits:
-    lookup: Buckets
-    qr: Buckets
-    upload: Buckets
-    download: Buckets
-    code_client: Buckets
-    code_certificate: Buckets
+    lookup: Limiter
+    qr: Limiter
+    upload: Limiter
+    download: Limiter
+    code_client: Limiter
+    code_certificate: Limiter
 
 
 class Site:
@@ -112,21 +135,35 @@ class Site:
     def __init__(self, settings: SiteSettings) -> None:
         self.settings = settings
         self.snapshot = Snapshot(settings.snapshot_root, settings.secret)
+        # [site] rate_limit_url: one limit for every worker of every node, counted in Redis
+        store = SharedStore(settings.rate_limit_url, settings.secret) if settings.rate_limit_url else None
+        self.shared_limits = store
+
+        def bucket(limit: RateLimit, name: str) -> Limiter:
+            return Buckets(limit) if store is None else SharedBuckets(name, limit, store)
+
         self.limits = Limits(
-            lookup=Buckets(settings.lookup_limit),
-            qr=Buckets(settings.qr_limit),
-            upload=Buckets(settings.upload_limit),
-            download=Buckets(settings.download_limit),
-            code_client=Buckets(settings.code_failures),
-            code_certificate=Buckets(settings.code_failures),
+            lookup=bucket(settings.lookup_limit, "lookup"),
+            qr=bucket(settings.qr_limit, "qr"),
+            upload=bucket(settings.upload_limit, "upload"),
+            download=bucket(settings.download_limit, "download"),
+            code_client=bucket(settings.code_failures, "code_client"),
+            code_certificate=bucket(settings.code_failures, "code_certificate"),
         )
         self._proxies = Proxies(settings.trusted_proxies)
         self._checks = asyncio.Semaphore(settings.check_concurrency)
         self.pool = CheckPool(settings.check_concurrency, settings.check_timeout_seconds, settings.check_memory_mb)
+        self.delivered = DeliveredCopies()  # the fast path for delivered copies seen before
 
     def close(self) -> None:
         self.pool.close()
         self.snapshot.close()
+        if self.shared_limits is not None:
+            self.shared_limits.close()
+
+    def health(self) -> dict[str, str]:
+        """What ``/healthz`` adds after ``ok``: where the rate limits count (nothing: locally, by design)."""
+        return self.shared_limits.health() if self.shared_limits is not None else {}
 
     def client(self, request: Request) -> str:
         """Who the rate limits count: the peer, or — only behind a trusted proxy — the right-most
@@ -172,7 +209,12 @@ class Site:
 
     async def check(self, data: bytes) -> CheckReport | DocumentReport:
         """The record and the seals checked in a worker process (bounded in time and memory),
-        the snapshot look-ups here."""
+        the snapshot look-ups here. A delivered copy seen before is answered from its memo
+        (:mod:`verify.delivered`), with the register's side judged afresh."""
+        with self.snapshot.pinned() as snap:
+            fast = self.delivered.answer(data, hashlib.sha256(data).hexdigest(), snap, self.settings.trust_roots)
+        if fast is not None:
+            return fast
         try:
             async with asyncio.timeout(self.settings.check_timeout_seconds):
                 await self._checks.acquire()  # wait for a free worker, but not for ever
@@ -186,15 +228,15 @@ class Site:
                     filed = filed_signers(snap, fps)
                     return await self.pool.run(document_check, data, self.settings.trust_roots, filed)
                 trust = Trust(roots=self.settings.trust_roots, filed_fingerprints=filed_fingerprints(snap, record))
-                seal = await self.pool.run(seal_status, data, trust)
+                seal = await self.delivered.seal(self.pool.run, data, record, trust, snap)
                 return judge(data, record, seal, snap)
         except CheckFailed as e:
             raise _failed(e, self.settings.check_timeout_seconds) from e
         finally:
             self._checks.release()
 
-    async def download(self, number: str, id_number: str, code: str) -> tuple[str, bytes | None, Any]:
-        """(outcome, pdf, view): outcome ``ok`` · ``fail`` · ``revoked`` · ``none``.
+    async def download(self, number: str, id_number: str, code: str) -> tuple[Download, bytes | None, Any]:
+        """(outcome, pdf, view): see :class:`Download`.
 
         An unknown pair costs what a wrong code costs: the snapshot reads a random real download
         the same way, and the code is tried on it (bound to no number, so it always fails).
@@ -202,13 +244,13 @@ class Site:
         view, blob = self.snapshot.encrypted_download(number, id_number)
         if view is None:
             await run_in_threadpool(decrypt_pdf, blob or _DECOY_BLOB, code, number=f"{number}\x00unknown")
-            return "fail", None, None
+            return Download.FAIL, None, None
         if view.status == "revoked":
-            return "revoked", None, view
+            return Download.REVOKED, None, view
         if blob is None:
-            return "none", None, view
+            return Download.NONE, None, view
         pdf = await run_in_threadpool(decrypt_pdf, blob, code, number=number)
-        return ("ok" if pdf is not None else "fail"), pdf, view
+        return (Download.OK if pdf is not None else Download.FAIL), pdf, view
 
     @staticmethod
     def certificate_key(number: str, id_number: str) -> str:
@@ -243,15 +285,15 @@ def lookup_two(site: Site, fields: dict[str, str]) -> list[CertificateView]:
     return site.snapshot.lookup_all_by_pair(PairKind.NAME_ID, name, idn)
 
 
-async def download_attempt(site: Site, client: str, fields: dict[str, str]) -> tuple[str, bytes | None, int]:
-    """Rate limits around :meth:`Site.download`: ("limited", None, retry) or (outcome, pdf, 0)."""
+async def download_attempt(site: Site, client: str, fields: dict[str, str]) -> tuple[Download, bytes | None, int]:
+    """Rate limits around :meth:`Site.download`: (LIMITED, None, retry) or (outcome, pdf, 0)."""
     lim = site.limits
     cert = site.certificate_key(fields["number"], fields["id_number"])
     retry = lim.download.take(client) or lim.code_client.retry_after(client) or lim.code_certificate.retry_after(cert)
     if retry:
-        return "limited", None, retry
+        return Download.LIMITED, None, retry
     outcome, pdf, _ = await site.download(fields["number"], fields["id_number"], fields["code"])
-    if outcome == "fail":  # count wrong codes per client and per certificate
+    if outcome is Download.FAIL:  # count wrong codes per client and per certificate
         lim.code_client.take(client)
         lim.code_certificate.take(cert)
     return outcome, pdf, 0

@@ -9,9 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from search_index import SnapshotRecord
+
 from ._site import Site, Unreadable, UploadTooLarge, download_attempt, lookup_two, pdf_response
 from .check import VERDICT_TEXT, Verdict
-from .openapi import PUBLIC_RECORD_FIELDS, openapi_document
+from .openapi import openapi_document
+from .public_record import public_record
 
 __all__ = ["problem", "routes"]
 
@@ -29,18 +32,14 @@ def _limited(retry: int) -> JSONResponse:
     )
 
 
-def public_record(doc: dict[str, Any]) -> dict[str, Any]:
-    """The masked record as the API documents it (``MaskedRecord``), and nothing more: what the
-    snapshot stores may grow without anything new reaching the public."""
-    return {k: doc[k] for k in PUBLIC_RECORD_FIELDS if k in doc}
-
-
-def _certificate(view: Any) -> dict[str, Any]:
+def _certificate(view: SnapshotRecord | None) -> dict[str, Any]:
+    """A look-up's answer; its record is the public one (``MaskedRecord``), never what the snapshot stores."""
     if view is None:
         return {"found": False, "status": None, "record": None}
-    status = view.doc["status"]
+    rec = public_record(view)
+    status = rec.status
     zh, en = VERDICT_TEXT.get(Verdict(status), ("", "")) if status in Verdict._value2member_map_ else ("", "")
-    return {"found": True, "status": status, "status_zh": zh, "status_en": en, "record": public_record(view.doc)}
+    return {"found": True, "status": status, "status_zh": zh, "status_en": en, "record": rec.as_json()}
 
 
 def _json(data: Any, status: int = 200) -> JSONResponse:

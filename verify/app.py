@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -41,7 +42,7 @@ from ._site import (
 )
 from .check import VERDICT_TEXT, Verdict
 from .i18n import translator
-from .present import beijing_iso, beijing_time, check_groups, seal_lines
+from .present import Messages, beijing_iso, beijing_time, check_groups, seal_lines
 from .sealed_document import DocumentReport
 from .settings import SiteSettings
 
@@ -76,25 +77,31 @@ class Pages:
         env.filters["bj"] = beijing_time  # an ISO time (UTC) in Beijing time, for people
         self.templates = Jinja2Templates(env=env)
         # what every page of one language shares, made once
-        self._lang_ctx = {
+        self._lang_ctx: dict[str, dict[str, Any]] = {
             lang: {
                 "lang": lang,
                 "t": translator(lang),
+                "T": Messages(lang),  # the same words as attributes: cheaper in a template than t()
                 "verdict_text": {v.value: VERDICT_TEXT[v][1 if lang == "en" else 0] for v in Verdict},
                 "level_names": {lv.code: lv.en if lang == "en" else lv.zh for lv in LEVELS.values()},
             }
             for lang in ("zh", "en")
         }
+        for ctx in self._lang_ctx.values():  # partials that say the same on every page: rendered once
+            ctx["fragments"] = {
+                name: Markup(env.get_template(f"_{name}.html").render(ctx)) for name in ("paper", "print_hint")
+            }
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         lang = _lang(request)
         ctx = {
             **self._lang_ctx[lang],
             "switch_url": _switch_url(request, "en" if lang == "zh" else "zh"),
-            "manifest": self.site.snapshot.manifest,
             "operator": self.site.settings.operator,
             **context,
         }
+        if "manifest" not in ctx:  # a page that read one generation passes that generation's
+            ctx["manifest"] = self.site.snapshot.manifest
         resp = self.templates.TemplateResponse(request, name, ctx, status_code=status)
         resp.headers["cache-control"] = "no-store"
         if request.query_params.get("lang") in ("zh", "en"):
@@ -121,15 +128,16 @@ class Pages:
             return self.limited(request, retry)
         number = request.path_params["number"]
         token = request.query_params.get("t", "")
-        view = self.site.snapshot.lookup_by_qr(number, token)
-        inst = self.site.snapshot.institution(view.doc["institution_code"]) if view else None
-        photo = self.site.snapshot.photo_by_qr(number, token) if view and view.status == "valid" else None
+        found = self.site.snapshot.landing_by_qr(number, token)  # one look-up, one generation
+        photo = found.photo  # only for a valid certificate
         return self.render(
             request,
             "landing.html",
-            view=view.doc if view else None,
-            inst=inst,
-            photo=base64.b64encode(photo).decode("ascii") if photo else None,
+            view=found.record,
+            inst=found.institution,
+            manifest=found.manifest,
+            # base64 is only A-Z a-z 0-9 + / =: nothing to escape in 10 KB of it
+            photo=Markup(base64.b64encode(photo).decode("ascii")) if photo else None,
             **_checked(),
         )
 
@@ -145,7 +153,7 @@ class Pages:
         if retry:
             return self.limited(request, retry)
         views = lookup_two(self.site, fields)
-        return self.render(request, "query.html", form=fields, asked=True, views=[v.doc for v in views], **_checked())
+        return self.render(request, "query.html", form=fields, asked=True, views=views, **_checked())
 
     async def check_form(self, request: Request) -> Response:
         return self.render(request, "check.html", report=None)
@@ -211,7 +219,10 @@ def _checked() -> dict[str, Any]:
 
 
 async def healthz(request: Request) -> Response:
-    return PlainTextResponse("ok")
+    """``ok``, then ``key: value`` lines: with shared limits, ``limits: shared`` or ``limits: local``
+    (Redis does not answer: each worker counts alone until it does)."""
+    extra = request.app.state.site.health()
+    return PlainTextResponse("\n".join(["ok", *(f"{k}: {v}" for k, v in extra.items())]))
 
 
 def create_app(settings: SiteSettings) -> Starlette:

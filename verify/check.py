@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from registry.errors import SkillcertError
 from registry.filings import institution_from_dict
 from registry.models import CertStatus
 from render import EmbeddedRecord, RecordRejected, parse_record, record_bytes
 from render.pdfa import ATTACHMENT
-from search_index import PairKind, Snapshot, SnapshotView, mask_id, mask_name
+from search_index import PairKind, Snapshot, SnapshotRecord, SnapshotView, mask_id, mask_name
 from sign import BottomLine, Check, Outcome, SealStatus, Trust, UnreadablePdf, validate_pdf
+
+from .report import VERDICT_TEXT, CheckReport, Replaced, Verdict, replaced_by
 
 __all__ = [
     "VERDICT_TEXT",
@@ -39,74 +38,6 @@ __all__ = [
     "replaced_by",
     "seal_status",
 ]
-
-
-class Verdict(StrEnum):
-    VALID = "valid"
-    INVALID = "invalid"
-    REVOKED = "revoked"
-    REPLACED = "replaced"
-    SUSPENDED = "suspended"
-    UNKNOWN = "unknown"
-
-
-VERDICT_TEXT: dict[Verdict, tuple[str, str]] = {
-    Verdict.VALID: ("有效", "Valid"),
-    Verdict.INVALID: ("无效", "Invalid"),
-    Verdict.REVOKED: ("已撤销", "Revoked"),
-    Verdict.REPLACED: ("已被补发或更正的新版本取代", "Replaced by a newer version"),
-    Verdict.SUSPENDED: ("暂停查询", "Suspended"),
-    Verdict.UNKNOWN: ("无法确认", "Unknown"),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class CheckReport:
-    bottom_line: Verdict
-    checks: tuple[Check, ...]
-    seal: SealStatus | None = None
-    record: dict[str, Any] | None = None  # the masked record from the snapshot, when found
-    institution_code: str | None = None
-    notes: tuple[tuple[str, str], ...] = field(default=())
-    replaced: Replaced | None = None  # what superseded this file's version, when it is an old one
-
-    def as_dict(self) -> dict[str, Any]:
-        zh, en = VERDICT_TEXT[self.bottom_line]
-        return {
-            "bottom_line": self.bottom_line.value,
-            "zh": zh,
-            "en": en,
-            "checks": [c.as_dict() for c in self.checks],
-            "record": self.record,
-            "institution_code": self.institution_code,
-            "signatures": self.seal.as_dict()["signatures"] if self.seal else [],
-            "replaced": {"on": self.replaced.on, "how": self.replaced.how} if self.replaced else None,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Replaced:
-    """A newer version superseded the file's: on which date, by a ``reissue`` (补发) or a ``correct``ion."""
-
-    on: str
-    how: str
-
-    @property
-    def zh_how(self) -> str:
-        return "补发" if self.how == "reissue" else "更正"
-
-    @property
-    def en_how(self) -> str:
-        return "a reissue (补发)" if self.how == "reissue" else "a correction (更正)"
-
-
-def replaced_by(doc: dict[str, Any], version: int) -> Replaced | None:
-    """What ended ``version`` of the certificate, from the masked record's ``versions``."""
-    for v in doc.get("versions") or []:
-        if int(v.get("version", 0)) == version + 1:
-            return Replaced(str(v.get("on") or ""), str(v.get("how") or ""))
-    when = doc.get("replaced_on")  # a snapshot from before the record listed its versions
-    return Replaced(str(when), "") if when else None
 
 
 _MAX_SCAN = 1024
@@ -139,7 +70,9 @@ def read_embedded(data: bytes) -> EmbeddedRecord | None:
         raise UnreadablePdf(e.zh, e.en) from e
 
 
-def filed_fingerprints(snapshot: Snapshot | SnapshotView | None, record: EmbeddedRecord | None) -> frozenset[str] | None:
+def filed_fingerprints(
+    snapshot: Snapshot | SnapshotView | None, record: EmbeddedRecord | None
+) -> frozenset[str] | None:
     """The institution's filed seal keys as the directory publishes them (``None``: not known)."""
     if snapshot is None or record is None:
         return None
@@ -153,21 +86,21 @@ def _c(name: str, outcome: Outcome, zh: str, en: str) -> Check:
     return Check(name, outcome, zh, en)
 
 
-def _record_match(record: EmbeddedRecord, doc: dict[str, Any]) -> list[str]:
+def _record_match(record: EmbeddedRecord, doc: SnapshotRecord) -> list[str]:
     """Fields of the embedded record that differ from the snapshot's (compared masked)."""
     wrong = []
-    if mask_name(record.name) != doc["name"]:
+    if mask_name(record.name) != doc.name:
         wrong.append("name")
-    if mask_id(record.id_number) != doc["id"]:
+    if mask_id(record.id_number) != doc.id:
         wrong.append("id_number")
-    mine = {
-        "occupation": record.occupation,
-        "job": record.job,
-        "level": record.level,
-        "issue_date": record.issue_date.isoformat(),
-        "institution_code": record.institution_code,
+    pairs: dict[str, tuple[object, object]] = {
+        "occupation": (record.occupation, doc.occupation),
+        "job": (record.job, doc.job),
+        "level": (record.level, doc.level),
+        "issue_date": (record.issue_date.isoformat(), doc.issue_date),
+        "institution_code": (record.institution_code, doc.institution_code),
     }
-    wrong.extend(key for key, value in mine.items() if value != doc.get(key))
+    wrong.extend(key for key, (mine, theirs) in pairs.items() if mine != theirs)
     return wrong
 
 
@@ -224,7 +157,9 @@ def _institution_checks(snapshot: Snapshot | SnapshotView, record: EmbeddedRecor
     return out
 
 
-def judge(data: bytes, record: EmbeddedRecord | None, seal: SealStatus, snapshot: Snapshot | SnapshotView | None) -> CheckReport:
+def judge(
+    data: bytes, record: EmbeddedRecord | None, seal: SealStatus, snapshot: Snapshot | SnapshotView | None
+) -> CheckReport:
     """Combine the seal status and the snapshot's record into one verdict."""
     checks: list[Check] = list(seal.checks)
     if record is None:
@@ -254,13 +189,13 @@ def judge(data: bytes, record: EmbeddedRecord | None, seal: SealStatus, snapshot
         )
         bottom = Verdict.INVALID if seal.bottom_line is BottomLine.INVALID else Verdict.UNKNOWN
         return CheckReport(bottom, tuple(checks), seal, institution_code=code)
-    doc = view.doc
+    doc = view
     checks.append(_c("registered", Outcome.PASS, "证书已登记", "the certificate is registered"))
     checks.append(_seal_count(record, seal))
     sha = hashlib.sha256(data).hexdigest()
-    older = record.version < int(doc.get("version") or 1)
+    older = record.version < (doc.version or 1)
     if older:  # an earlier version's data may differ (a correction): it must be a file that was delivered
-        delivered = sha in doc.get("pdf_sha256", []) or sha in doc.get("proof_sha256", [])
+        delivered = sha in doc.pdf_sha256 or sha in doc.proof_sha256
         checks.append(
             _c("record_match", Outcome.PASS, "与较早交付的版本一致", "matches an earlier delivered version")
             if delivered
@@ -286,7 +221,7 @@ def judge(data: bytes, record: EmbeddedRecord | None, seal: SealStatus, snapshot
     if record.kind == "proof":
         checks.append(
             _c("delivered_copy", Outcome.PASS, "与登记的证明文件逐字节一致", "byte-identical to the registered proof")
-            if sha in doc.get("proof_sha256", [])
+            if sha in doc.proof_sha256
             else _c(
                 "delivered_copy",
                 Outcome.FAIL,
@@ -294,8 +229,8 @@ def judge(data: bytes, record: EmbeddedRecord | None, seal: SealStatus, snapshot
                 "not a proof document from the institution's register",
             )
         )
-    elif sha in doc.get("pdf_sha256", []):
-        latest = doc["pdf_sha256"][-1] == sha
+    elif sha in doc.pdf_sha256:
+        latest = doc.pdf_sha256[-1] == sha
         checks.append(
             _c("delivered_copy", Outcome.PASS, "与签发交付的文件逐字节一致", "byte-identical to the delivered file")
             if latest or not older
@@ -316,8 +251,8 @@ def judge(data: bytes, record: EmbeddedRecord | None, seal: SealStatus, snapshot
             )
         )
     checks.extend(_institution_checks(snapshot, record))
-    status = doc.get("status")
-    since = doc.get("status_date") or ""
+    status = doc.status
+    since = doc.status_date or ""
     if status == CertStatus.REVOKED.value:
         checks.append(_c("status", Outcome.FAIL, f"证书已于 {since} 撤销", f"the certificate was revoked on {since}"))
     elif status == CertStatus.SUSPENDED.value:
@@ -366,7 +301,7 @@ def _seal_only(seal: SealStatus) -> Verdict:
     }[seal.bottom_line]
 
 
-def _bottom(seal: SealStatus, checks: Sequence[Check], status: Any, older: bool) -> Verdict:
+def _bottom(seal: SealStatus, checks: Sequence[Check], status: str, older: bool) -> Verdict:
     failed = {c.name for c in checks if c.outcome is Outcome.FAIL}
     if seal.bottom_line in (BottomLine.INVALID, BottomLine.REVOKED) or failed & {
         "record_match",

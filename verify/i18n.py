@@ -185,7 +185,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "back": ("返回", "Back"),
     # the upload check in groups (verify.present)
     "group_unchanged_pass": ("文件未被改动", "The document is unchanged"),
-    "group_unchanged_fail": ("文件已被改动，或内容与登记不符", "The document was changed or does not match the register"),
+    "group_unchanged_fail": (
+        "文件已被改动，或内容与登记不符",
+        "The document was changed or does not match the register",
+    ),
     "group_unchanged_unknown": ("无法确认文件是否被改动", "Cannot confirm the document is unchanged"),
     "group_unchanged_not_applicable": ("未检查文件是否被改动", "Not checked whether the document was changed"),
     "group_sealed_pass": ("由备案机构的印章密钥签章", "Sealed with a filed institution's key"),

@@ -24,10 +24,10 @@ _CHECK = {
         "en": _S,
     },
 }
-_RECORD = {
+_RECORD: dict[str, Any] = {
     "type": "object",
     "description": "The masked record: no full name, ID number or certificate number.",
-    "required": ["name", "id", "occupation", "level", "issue_date", "institution_code", "status"],
+    "additionalProperties": False,  # nothing else: verify.public_record builds it field by field
     "properties": {
         "name": {"type": "string", "example": "张*三"},
         "id": {"type": "string", "example": "1101**********002X"},
@@ -56,6 +56,8 @@ _RECORD = {
             "type": "array",
             "items": {
                 "type": "object",
+                "required": ["version", "how", "on"],
+                "additionalProperties": False,
                 "properties": {
                     "version": {"type": "integer"},
                     "how": {"type": "string", "enum": ["correct", "reissue"]},
@@ -65,8 +67,10 @@ _RECORD = {
         },
     },
 }
-# what the API may say of a certificate: verify.api projects every record onto these keys
+# what the API may say of a certificate: the fields of verify.public_record.PublicRecord (a test holds them equal);
+# every one is always there but replaced_how (only on what an old paper's QR token gives)
 PUBLIC_RECORD_FIELDS: tuple[str, ...] = tuple(_RECORD["properties"])
+_RECORD["required"] = [k for k in PUBLIC_RECORD_FIELDS if k != "replaced_how"]
 _CERT_RESULT = {
     "type": "object",
     "required": ["found", "status", "record"],

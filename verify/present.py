@@ -18,7 +18,16 @@ from sign.status import SignatureReport
 
 from .check import CheckReport
 
-__all__ = ["BEIJING", "CheckGroup", "SealLine", "beijing_iso", "beijing_time", "check_groups", "seal_lines"]
+__all__ = [
+    "BEIJING",
+    "CheckGroup",
+    "Messages",
+    "SealLine",
+    "beijing_iso",
+    "beijing_time",
+    "check_groups",
+    "seal_lines",
+]
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -150,3 +159,21 @@ def beijing_time(value: str | datetime | None, seconds: bool = True) -> str:
 def beijing_iso(moment: datetime) -> str:
     """The machine-readable form for ``<time datetime=…>``."""
     return moment.astimezone(BEIJING).isoformat(timespec="seconds")
+
+
+class Messages:
+    """The site's words in one language as attributes, for templates: ``{{ T.site_name }}`` says what
+    ``{{ t('site_name') }}`` says, as a plain attribute read instead of a Jinja2 call (the QR
+    landing page reads some thirty of them), already HTML-escaped. An unknown name raises ``KeyError``, as ``t`` does,
+    instead of rendering nothing. Words with values to fill in stay ``t('key', n=…)``."""
+
+    def __init__(self, lang: str) -> None:
+        from markupsafe import escape
+
+        from .i18n import MESSAGES
+
+        i = 1 if lang == "en" else 0  # escaped once here, not on every page (the page shows the same)
+        self.__dict__.update({key: escape(texts[i]) for key, texts in MESSAGES.items()})
+
+    def __getattr__(self, name: str) -> str:  # only for names that are not messages
+        raise KeyError(name)

@@ -3,8 +3,9 @@
 Each bucket refills continuously; a request that finds it empty gets 429 with ``Retry-After``.
 The table is bounded (least recently seen clients are dropped first), so a flood of addresses
 cannot exhaust memory. With several worker processes each keeps its own table: the effective
-limit is the per-process limit times the workers (document it; a shared store would be the next
-step for a multi-node site).
+limit is the per-process limit times the workers. ``[site] rate_limit_url = "redis://…"`` makes
+them one limit for every worker of every node (:mod:`verify._redis_limits`), with these tables
+as the fallback while Redis does not answer.
 """
 
 from __future__ import annotations
@@ -13,10 +14,19 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Protocol
 
 from .settings import RateLimit
 
-__all__ = ["Buckets"]
+__all__ = ["Buckets", "Limiter"]
+
+
+class Limiter(Protocol):
+    """What a handler asks of a rate limit (local :class:`Buckets` or the shared ones)."""
+
+    def take(self, key: str) -> int: ...
+
+    def retry_after(self, key: str) -> int: ...
 
 
 class Buckets:

@@ -52,6 +52,9 @@ class SiteSettings:
     # right-most address that is not one of them
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     operator: Operator | None = None  # shown in every page's footer and on printed results
+    # ``redis://…``: every worker of every node counts against one limit (verify._redis_limits);
+    # None: each worker process keeps its own tables (the limit times the workers)
+    rate_limit_url: str | None = None
 
     @classmethod
     def from_home(cls, home: Path, *, snapshot: Path | None = None, **options: object) -> SiteSettings:

@@ -26,6 +26,7 @@ from . import (
     report,
     serve,
     signcmd,
+    snapshotcmd,
     templatecmd,
     verifycmd,
 )
@@ -58,6 +59,7 @@ for _cmd in (
     verifycmd.verify_cmd,
     signcmd.sign_cmd,
     publishcmd.publish_cmd,
+    snapshotcmd.snapshot,
     renewcmd.renew_cmd,
     serve.serve_cmd,
     demo.demo,

@@ -35,8 +35,8 @@ def audit() -> None:
     "key_files",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     multiple=True,
-    help="另一个发布者密钥文件（publish --to 生成的 publisher.key）"
-    " / another publisher key file (the publisher.key a `publish --to` made)",
+    help="另一个发布者密钥文件（另一数据目录的 publisher.key，或 snapshot key 导出的公钥）"
+    " / another publisher key file (another home's publisher.key, or the public key `snapshot key` wrote)",
 )
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def verify_cmd(manifest_path: Path | None, key_files: tuple[Path, ...], as_json: bool) -> None:
@@ -49,7 +49,7 @@ def verify_cmd(manifest_path: Path | None, key_files: tuple[Path, ...], as_json:
         manifest = PublishedManifest.load(manifest_path) if manifest_path is not None else None
         keys = _publisher_keys(s.home, manifest_path, key_files)
         with open_registry(s) as reg:
-            report = reg.verify_audit(manifest=manifest, trusted_keys=keys)
+            report = reg.audit.verify(manifest=manifest, trusted_keys=keys)
     lines = [
         f"审计日志 audit log: {report.entries} 条 entries, Merkle 根 root {report.root[:16]}…, "
         f"{report.checkpoints} 个已签名检查点 signed checkpoints",
@@ -93,14 +93,14 @@ def prove_cmd(number: str, as_json: bool) -> None:
     in the latest signed checkpoint."""
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
-        cps = reg.checkpoints()
+        cps = reg.audit.checkpoints()
         if not cps:
             raise SkillcertError("还没有签名检查点：请先发布快照", "no signed checkpoint yet: publish a snapshot first")
         cp = cps[-1]
-        c = reg.certificate(number)
-        tree = reg.audit_tree(cp.size)
+        c = reg.certificates.get(number)
+        tree = reg.audit.tree(cp.size)
         entries: list[dict[str, Any]] = []
-        for e in reg.audit_entries(entity="certificate", key=str(c.id)):
+        for e in reg.audit.entries(entity="certificate", key=str(c.id)):
             if e.seq > cp.size:
                 continue
             leaf = audit_leaf(e.hash)
@@ -147,7 +147,7 @@ def _cp_dict(cp: StoredCheckpoint) -> dict[str, Any]:
 def _load_checkpoint(reg: Any, ref: str) -> StoredCheckpoint:
     """A checkpoint by tree size (from the registry), or from a file: a snapshot's manifest.json or a checkpoint JSON."""
     if ref.isdigit():
-        return reg.checkpoint(int(ref))  # type: ignore[no-any-return]
+        return reg.audit.checkpoint(int(ref))  # type: ignore[no-any-return]
     path = Path(ref)
     if path.is_dir():
         path = path / "manifest.json"
@@ -177,7 +177,7 @@ def check_consistency_cmd(old: str, new: str, as_json: bool) -> None:
         if a.size > b.size:
             a, b = b, a
         signed = all(signature_ok(x, Checkpoint(x.size, x.root, x.signed_at).body()) for x in (a, b))
-        tree = reg.audit_tree(b.size)
+        tree = reg.audit.tree(b.size)
         proof = tree.consistency_proof(a.size, b.size) if tree.size >= b.size else []
         ok = tree.size >= b.size and verify_consistency(
             a.size, b.size, bytes.fromhex(a.root), bytes.fromhex(b.root), proof

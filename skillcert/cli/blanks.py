@@ -45,10 +45,10 @@ def receive(code: str, first: str, last: str, on: datetime, source: str, note: s
     """空白证书入库 / put a delivery of blank sheets into stock."""
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
-        receipt = reg.receive_blanks(
+        receipt = reg.blanks.receive(
             code, first_serial=first, last_serial=last, on=on.date(), source=source, note=note, actor=s.actor
         )
-        stock = reg.blank_stock(code)["in_stock"]
+        stock = reg.blanks.stock(code)["in_stock"]
     emit(
         {**receipt.as_dict(), "in_stock": stock},
         as_json,
@@ -67,8 +67,8 @@ def spoil(serial: str, reason: str, on: datetime | None, as_json: bool) -> None:
     s = settings()
     day = _day(on)
     with errors_mapped(as_json), open_registry(s) as reg:
-        reg.spoil_blank(serial, on=day, reason=reason, actor=s.actor)
-        sheet = reg.blank_sheet(serial)
+        reg.blanks.spoil(serial, on=day, reason=reason, actor=s.actor)
+        sheet = reg.blanks.sheet(serial)
     emit(sheet.as_dict(), as_json, f"已作废 spoiled: {sheet.serial} ({day}): {reason}")
 
 
@@ -85,7 +85,7 @@ def destroy(serials: tuple[str, ...], reason: str, witness: str, on: datetime | 
     with errors_mapped(as_json):
         wanted = expand_serials(serials)
         with open_registry(s) as reg:
-            before = reg.destroy_blanks(wanted, on=day, reason=reason, witness=witness, actor=s.actor)
+            before = reg.blanks.destroy(wanted, on=day, reason=reason, witness=witness, actor=s.actor)
     from_spoiled = sum(1 for v in before.values() if v == "spoiled")
     emit(
         {"destroyed": before, "on": day.isoformat(), "reason": reason, "witness": witness},
@@ -152,9 +152,9 @@ def list_(code: str, state: str | None, as_json: bool) -> None:
     """列出空白证书台账 / list the blank-sheet ledger of an institution."""
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
-        reg.institution(code)  # NotFound if unknown
-        stock = reg.blank_stock(code)
-        sheets = reg.blank_sheets(code, state=state)
+        reg.institutions.get(code)  # NotFound if unknown
+        stock = reg.blanks.stock(code)
+        sheets = reg.blanks.sheets(code, state=state)
     head = f"{code} 空白证书 blank sheets: " + " · ".join(f"{SHEET_STATES[k]} {k} {n}" for k, n in stock.items())
     emit(
         {"institution_code": code, "counts": stock, "sheets": [x.as_dict() for x in sheets]},
@@ -207,7 +207,7 @@ def report(code: str | None, period: Period, out: Path | None, as_json: bool) ->
     s = settings()
     with errors_mapped(as_json):
         with open_registry(s) as reg:
-            reports = [reg.blank_report(code, period)] if code else reg.blank_reports(period)
+            reports = [reg.blanks.report(code, period)] if code else reg.blanks.reports(period)
         if out is not None:
             export_blank_report(reports, out)
     text = "\n\n".join(_text(r) for r in reports) or "（无空白证书台账 no blank-stock ledger）"

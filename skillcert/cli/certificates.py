@@ -94,7 +94,7 @@ def _filtered(
     name: str | None,
 ) -> Iterator[Certificate]:
     """The registry's certificates under the shared filters of ``list`` and ``search``."""
-    return reg.certificates(
+    return reg.certificates.select(
         institution_code=code,
         status=CertStatus(status) if status else None,
         issued_from=issued_from.date() if issued_from else None,

@@ -21,7 +21,9 @@ _STATES = (
 
 @click.command()
 @click.option(
-    "--out", type=click.Path(path_type=Path, file_okay=False), help="PDF 输出目录（默认 $SKILLCERT_HOME/out）/ where the PDFs go (default $SKILLCERT_HOME/out)"
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="PDF 输出目录（默认 $SKILLCERT_HOME/out）/ where the PDFs go (default $SKILLCERT_HOME/out)",
 )
 @click.option("--workers", type=int, help="并行进程数（默认每核一个）/ processes (default: one per core)")
 @click.option("--no-issue", is_flag=True, help="只建库和导入 / registry and import only")

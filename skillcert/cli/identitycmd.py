@@ -106,7 +106,7 @@ def list_(code: str | None, as_json: bool) -> None:
     """列出签名身份 / list signing identities."""
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
-        idents = reg.identities(code)
+        idents = reg.seals.identities(code)
     emit(
         [
             {

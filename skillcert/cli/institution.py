@@ -32,7 +32,7 @@ def add(file: Path, as_json: bool) -> None:
     with errors_mapped(as_json):
         inst = institution_from_toml(_read(file), source=file.name)
         with open_registry(s) as reg:
-            reg.add_institution(inst, actor=s.actor)
+            reg.institutions.add(inst, actor=s.actor)
     emit(institution_to_dict(inst), as_json, f"已备案 filed: {inst.code} {inst.name_zh} ({inst.style.value})")
 
 
@@ -47,7 +47,7 @@ def refile(file: Path, as_json: bool) -> None:
     with errors_mapped(as_json):
         inst = institution_from_toml(_read(file), source=file.name)
         with open_registry(s) as reg:
-            version = reg.refile_institution(inst, actor=s.actor)
+            version = reg.institutions.refile(inst, actor=s.actor)
     emit({"code": inst.code, "filing_version": version}, as_json, f"已重新备案 re-filed: {inst.code} v{version}")
 
 
@@ -57,7 +57,7 @@ def list_(as_json: bool) -> None:
     """列出已备案机构和废置库 / list filed institutions and retired codes."""
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
-        insts, retired = reg.institutions(), reg.retired_codes()
+        insts, retired = reg.institutions.all(), reg.institutions.retired_codes()
     lines = [f"{i.code}  {i.status.value:9}  {i.style.value:9}  {i.name_zh}" for i in insts] or ["（无 none）"]
     if retired:
         lines += ["废置库 retired codes:"] + [f"  {c}  {on}  {why}" for c, on, why in retired]
@@ -78,7 +78,7 @@ def show(code: str, as_json: bool) -> None:
     """显示一个机构的备案 / show one institution's filing."""
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
-        d = institution_to_dict(reg.institution(code))
+        d = institution_to_dict(reg.institutions.get(code))
     scope = [f"  {x['occupation']} / {x['job'] or '—'}: {', '.join(map(str, x['levels']))}" for x in d["scope"]]  # type: ignore[attr-defined]
     emit(
         d,
@@ -105,7 +105,7 @@ def cancel(code: str, on: object, reason: str, merged_into: str | None, as_json:
     s = settings()
     day = on.date() if hasattr(on, "date") else date.today()
     with errors_mapped(as_json), open_registry(s) as reg:
-        reg.retire_institution(code, on=day, reason=reason, actor=s.actor, merged_into=merged_into)
+        reg.institutions.retire(code, on=day, reason=reason, actor=s.actor, merged_into=merged_into)
     emit(
         {"code": code, "retired_on": day.isoformat(), "merged_into": merged_into},
         as_json,

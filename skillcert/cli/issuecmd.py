@@ -64,8 +64,8 @@ def issue_cmd(
     """
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
-        pending = sum(1 for _ in reg.certificates(institution_code=code, status=CertStatus.PENDING))
-        pending += sum(1 for _ in reg.undelivered_ids(code))
+        pending = sum(1 for _ in reg.certificates.select(institution_code=code, status=CertStatus.PENDING))
+        pending += sum(1 for _ in reg.seals.undelivered_ids(code))
         opts = replace(
             issue_options(
                 s,

@@ -35,9 +35,9 @@ def _out(s: Settings, out: Path | None) -> Path:
 def _can_seal(s: Settings, reg: Registry, number: str) -> None:
     """Before a change that is sealed again: refuse (nothing recorded) when real keys would seal QR
     codes pointing at this machine (``skillcert.site_url``)."""
-    code = reg.certificate(number).institution_code
-    keys = [i for i in reg.identities(code) if i.retired_at is None]
-    check_site_url(reg.institution(code), s.site_url, keys, allow=s.allow_local_site)
+    code = reg.certificates.get(number).institution_code
+    keys = [i for i in reg.seals.identities(code) if i.retired_at is None]
+    check_site_url(reg.institutions.get(code), s.site_url, keys, allow=s.allow_local_site)
 
 
 @click.command("correct")
@@ -83,7 +83,7 @@ def correct_cmd(
             )
         field, value = given[0]
         _can_seal(s, reg, number)
-        c = reg.correct(
+        c = reg.lifecycle.correct(
             number,
             field=field,
             value=None if field is CorrectionField.PHOTO else value,
@@ -95,9 +95,9 @@ def correct_cmd(
             actor=s.actor,
         )
         summary = deliver_again(s, reg, c.institution_code, _out(s, out), today=_day(on))
-        corr = reg.corrections(c.id)
+        corr = reg.lifecycle.corrections(c.id)
         if application is not None:
-            write_correction_form(application, reg.institution(c.institution_code), [(c, corr[-1])])
+            write_correction_form(application, reg.institutions.get(c.institution_code), [(c, corr[-1])])
     last = corr[-1]
     files = redelivery(_out(s, out), number, c.version, qr_renewed=False)
     emit(
@@ -175,7 +175,7 @@ def revoke_cmd(
             keep.parent.mkdir(parents=True, exist_ok=True)
             if not keep.exists():
                 shutil.copyfile(commitment, keep)
-        reg.revoke_certificate(
+        reg.lifecycle.revoke(
             number,
             reason=reason,
             on=_day(on),
@@ -210,10 +210,10 @@ def _status_cmd(name: str, doc: str) -> click.Command:
         public = (public_reason or "").strip() or None
         with errors_mapped(as_json), open_registry(s) as reg:
             if name == "suspend":
-                reg.suspend(number, reason=reason, on=_day(on), actor=s.actor, public_reason=public)
+                reg.lifecycle.suspend(number, reason=reason, on=_day(on), actor=s.actor, public_reason=public)
             else:
-                reg.unsuspend(number, reason=reason, on=_day(on), actor=s.actor)
-            status = reg.certificate(number).status.value
+                reg.lifecycle.unsuspend(number, reason=reason, on=_day(on), actor=s.actor)
+            status = reg.certificates.get(number).status.value
         lines = [f"{number}: {status}"]
         if name == "suspend":
             lines.append(_public_view("已暂停", "suspended", _day(on), public))
@@ -251,7 +251,7 @@ def reissue_cmd(
         due = cal.add_workdays(applied_on.date(), SERVICE_WORKDAYS)
         prov = bool(cal.provisional_between(applied_on.date(), due))  # counted on statutory holidays only
         _can_seal(s, reg, number)
-        c = reg.reissue(
+        c = reg.lifecycle.reissue(
             number,
             applied_on=applied_on.date(),
             on=_day(on),
@@ -326,22 +326,23 @@ def history_cmd(number: str, as_json: bool) -> None:
     """证书的全部版本、更正、证明和事件 / every version, correction, proof and event of a certificate."""
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
-        c = reg.certificate(number)
+        c = reg.certificates.get(number)
         data: dict[str, Any] = {
             "number": number,
             "status": c.status.value,
             "version": c.version,
-            "versions": reg.version_history(c.id),
+            "versions": reg.lifecycle.version_history(c.id),
             "corrections": [
                 {"field": k.field.value, "before": k.before, "after": k.after, "on": k.on, "version": k.version}
-                for k in reg.corrections(c.id)
+                for k in reg.lifecycle.corrections(c.id)
             ],
             "proofs": [
-                {"proof_number": p.proof_number, "issued_on": p.issued_on.isoformat()} for p in reg.proofs(c.id)
+                {"proof_number": p.proof_number, "issued_on": p.issued_on.isoformat()}
+                for p in reg.lifecycle.proofs(c.id)
             ],
             "events": [
                 {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action}
-                for e in reg.audit_entries(entity="certificate", key=str(c.id))
+                for e in reg.audit.entries(entity="certificate", key=str(c.id))
             ],
         }
     emit(

@@ -23,7 +23,7 @@ def demo(as_json: bool) -> None:
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
         p = setup_demo_pki(s, reg)
-        idents = reg.identities()
+        idents = reg.seals.identities()
     emit(
         {
             "pki": str(p.root),

@@ -57,9 +57,9 @@ def render_cmd(
             if not number:
                 raise SkillcertError("请给出证书编号，或用 --preview", "give a certificate number, or use --preview")
             with open_registry(s) as reg:
-                record = reg.certificate(number)
-                inst = reg.institution(record.institution_code)
-                photo = reg.photo(record.photo_sha256)
+                record = reg.certificates.get(number)
+                inst = reg.institutions.get(record.institution_code)
+                photo = reg.certificates.photo(record.photo_sha256)
             st = Style(style) if style else inst.style
         if k is DocumentKind.PROOF and not preview and not (proof_number and proof_date):
             raise SkillcertError(

@@ -18,7 +18,9 @@ from ._runtime import JSON_HELP, emit, errors_mapped, open_registry, settings
     required=True,
     help="续期最新时间戳在此日期前失效的文件 / renew files whose newest timestamp runs out before this date",
 )
-@click.option("--institution", "code", help="只续期该机构的证书（机构代码）/ only this institution's certificates (its code)")
+@click.option(
+    "--institution", "code", help="只续期该机构的证书（机构代码）/ only this institution's certificates (its code)"
+)
 @click.option("--dry-run", is_flag=True, help="只列出需要续期的文件 / only list the files due")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def renew_cmd(before: object, code: str | None, dry_run: bool, as_json: bool) -> None:

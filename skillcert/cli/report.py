@@ -59,10 +59,12 @@ def export(
         if mark_reported:
             ids = [
                 c.id
-                for c in reg.certificates(institution_code=code, issued_from=_d(date_from), issued_to=_d(date_to))
+                for c in reg.certificates.select(
+                    institution_code=code, issued_from=_d(date_from), issued_to=_d(date_to)
+                )
                 if c.number and c.reported_on is None
             ]
-            marked = reg.mark_reported(ids, on=day, actor=s.actor, target=out.name)
+            marked = reg.certificates.mark_reported(ids, on=day, actor=s.actor, target=out.name)
     by = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_status.items())) or "—"
     lines = [f"已导出 exported: {summary.rows} 条 records → {out}", f"  上报状态 status: {by}"]
     if summary.overdue:
@@ -193,7 +195,7 @@ def returned_cmd(numbers: tuple[str, ...], on: datetime, reason: str, as_json: b
     """记录数据被退回更正 / record that reported data was returned for correction."""
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
-        done = reg.mark_returned(numbers, on=on.date(), reason=reason, actor=s.actor)
+        done = reg.returns.mark_returned(numbers, on=on.date(), reason=reason, actor=s.actor)
     emit(
         {"returned": [r.number for r in done], "returned_on": on.date().isoformat(), "reason": reason},
         as_json,
@@ -210,7 +212,7 @@ def resubmitted_cmd(numbers: tuple[str, ...], on: datetime, as_json: bool) -> No
     """记录更正后已重新上报 / record that corrected data was resubmitted."""
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
-        done = reg.mark_resubmitted(numbers, on=on.date(), actor=s.actor)
+        done = reg.returns.mark_resubmitted(numbers, on=on.date(), actor=s.actor)
     emit(
         {
             "resubmitted": [

@@ -30,7 +30,7 @@ def _picture(reg: object, code: str, kind: str) -> SealPicture:
     from render.seal_picture import seal_pdf
 
     try:
-        inst = reg.institution(code)  # type: ignore[attr-defined]
+        inst = reg.institutions.get(code)  # type: ignore[attr-defined]
     except NotFound as e:
         raise SkillcertError(
             f"签名身份所属机构 {code} 未备案", f"the identity's institution {code} is not filed"
@@ -110,7 +110,7 @@ def sign_cmd(
         if sum(map(bool, (seal_box, anchor, perforation, seal_field))) > 1:
             raise click.UsageError("give at most one of --seal-box, --anchor, --perforation, --seal-field")
         with open_registry(s) as reg:
-            rec = reg.identity(name)
+            rec = reg.seals.identity(name)
             spec = identity_spec(rec)
             picture = None if invisible else _picture(reg, rec.institution_code, rec.seal_kind)
         box, placement = None, None

@@ -26,7 +26,7 @@ def template_cmd(code: str, out: Path, force: bool, as_json: bool) -> None:
     (headers, drop-down lists of the filed scope, an example row, instructions)."""
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
-        info = write_template(reg.institution(code), out, overwrite=force)
+        info = write_template(reg.institutions.get(code), out, overwrite=force)
     emit(
         info.as_dict(),
         as_json,

@@ -60,11 +60,11 @@ def _registry_signers(s: Settings) -> Callable[[str], FiledSigner | None]:
 
     def signer_of(fingerprint: str) -> FiledSigner | None:
         with open_registry(s) as reg:
-            for ident in reg.identities():
+            for ident in reg.seals.identities():
                 if ident.fingerprint == fingerprint.lower():
-                    inst = reg.institution(ident.institution_code)
+                    inst = reg.institutions.get(ident.institution_code)
                     since = None if inst.status_date is None else inst.status_date.isoformat()
-                    fps = reg.filed_fingerprints(inst.code)
+                    fps = reg.seals.filed_fingerprints(inst.code)
                     return FiledSigner(inst.code, inst.name_zh, fps, inst.status.value, since)
         return None
 
@@ -79,18 +79,18 @@ def _verify_one(s: Settings, snap: Snapshot | None, path: Path, online: bool) ->
     if read_embedded(data) is None:  # no certificate record: judge it as a document the institution sealed
         if snap is not None:
             signer_of = snapshot_signers(snap)
-        elif s.registry_path.exists():
+        elif s.has_registry():
             signer_of = _registry_signers(s)
         else:
             signer_of = lambda _fp: None  # noqa: E731
         return check_sealed_document(data, s.trust_roots, signer_of, online=online)
-    if snap is not None or not s.registry_path.exists():
+    if snap is not None or not s.has_registry():
         return check_pdf(data, snap, s.trust_roots, online=online)
 
     def filed(code: str) -> frozenset[str]:  # no snapshot yet: the registry's own filing
         with open_registry(s) as reg:
             try:
-                return reg.filed_fingerprints(code)
+                return reg.seals.filed_fingerprints(code)
             except NotFound:
                 return frozenset()
 
@@ -114,14 +114,16 @@ def _lines(report: Report, snap: Snapshot | None) -> list[str]:
     lines = [f"结论 bottom line: {report.bottom_line.value.upper()}"]
     if report.record:
         r = report.record
-        lines.append(f"  证书 certificate: {r['name']} {r['occupation']} {r['level_zh']} · {r['institution_zh']}")
+        lines.append(f"  证书 certificate: {r.name} {r.occupation} {r.level_zh} · {r.institution_zh}")
     lines += [f"  {_MARK[c.outcome.value]} {c.name:14} {c.zh} / {c.en}" for c in report.checks]
     if snap is None:
         lines.append("  （未发布快照，未核对登记状态 / no snapshot published: register not checked）")
     return lines
 
 
-def _check_manifest(s: Settings, snap: Snapshot | None, manifest: Path, online: bool) -> tuple[ExitCode, dict[str, Any]]:
+def _check_manifest(
+    s: Settings, snap: Snapshot | None, manifest: Path, online: bool
+) -> tuple[ExitCode, dict[str, Any]]:
     """Every sealed row of a ``skillcert sign`` manifest: the output is there, has the recorded
     SHA-256, and its seal verdict holds."""
     import hashlib
