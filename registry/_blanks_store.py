@@ -15,6 +15,7 @@ reconciliation balanced.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -165,19 +166,7 @@ class Blanks:
                 source=source,
                 note=note,
             )
-            tx.log(
-                str(receipt_id),
-                BlanksReceived(
-                    id=receipt_id,
-                    institution_code=institution_code,
-                    received_on=on,
-                    first_serial=rng.first_serial,
-                    last_serial=rng.last_serial,
-                    count=rng.count,
-                    source=source,
-                    note=note,
-                ),
-            )
+            tx.log(str(receipt_id), BlanksReceived(**dataclasses.asdict(receipt)))  # the receipt, as logged
             return receipt
 
     # -- printing --------------------------------------------------------------------------
