@@ -26,6 +26,7 @@ while not go.exists():
 got = 0
 for _ in range(n):
     got += len(reg.certificates.issue(code, date(2026, 3, 2), actor=actor, limit=1))
+    time.sleep(0.002)  # out of the lock a moment: SQLite's busy wait would let one process take every turn
 reg.close()
 print(got)
 """
@@ -62,9 +63,7 @@ def test_two_processes_issue_500_each(reg: Registry, tmp_path: Path) -> None:
     assert len(owner) == 1000 and set(owner.values()) == {"worker-0", "worker-1"}
     in_order = [owner[k] for k in sorted(owner)]
     switches = sum(a != b for a, b in itertools.pairwise(in_order))
-    assert switches > 3, (
-        switches
-    )  # one run after the other would switch once (SQLite's busy wait lets one lead for a while)
+    assert switches > 10, switches  # one run after the other would switch once
     for actor in ("worker-0", "worker-1"):
         mine = [k for k, a in owner.items() if a == actor]
         assert min(mine) <= 500 < max(mine), (actor, min(mine), max(mine))
