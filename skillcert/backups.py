@@ -135,12 +135,22 @@ class BackupResult:
         return {"out": str(self.out), **self.header.as_dict(), "pruned": [str(p) for p in self.pruned]}
 
 
+def _sqlite_only(s: Settings, zh: str, en: str) -> None:
+    """Backups use SQLite's online backup API: a PostgreSQL registry is the database's to copy."""
+    if s.registry_url is not None:
+        raise SkillcertError(
+            f"登记库在 PostgreSQL 上（[registry] url），skillcert 尚不能{zh}：请用 pg_dump / pg_restore",
+            f"the registry is on PostgreSQL ([registry] url); skillcert cannot {en} it yet: use pg_dump / pg_restore",
+        )
+
+
 def backup_home(
     s: Settings, out: Path, *, now: datetime, keep: int | None = None, env: Mapping[str, str] | None = None
 ) -> BackupResult:
     """Back up the home's register (and its secrets) into ``out``; with ``keep``, delete all but the
     newest ``keep`` backups in ``out``'s folder (files with its suffix that are backups)."""
     env = os.environ if env is None else env
+    _sqlite_only(s, "备份", "back up")
     if not s.registry_path.is_file():
         Registry.open(s.registry_path).close()  # the one "no registry: run init" error
     _sweep(s.home)
@@ -258,6 +268,7 @@ def restore_home(
     (the replaced register kept beside it). Entries a published manifest has and the backup lacks
     are reported in :attr:`RestoreReport.lost`."""
     env = os.environ if env is None else env
+    _sqlite_only(s, "恢复", "restore")
     live = s.registry_path
     header = read_header(file)
     if live.exists() and not force:

@@ -135,3 +135,17 @@ def test_one_issue_run_per_institution_across_machines(pg_reg: Registry, tmp_pat
         except IssueLocked:
             assert time.monotonic() < deadline
             time.sleep(0.1)
+
+
+def test_backup_of_a_postgresql_registry_says_to_use_pg_dump(
+    pg_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKILLCERT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SKILLCERT_REGISTRY_URL", pg_server.fresh())
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"], catch_exceptions=False).exit_code == 0
+    (tmp_path / "old.bak").write_bytes(b"any file")
+    for args in (["backup", "--out", str(tmp_path / "b.bak")], ["restore", str(tmp_path / "old.bak")]):
+        r = runner.invoke(cli, args, catch_exceptions=False)
+        assert r.exit_code == 1 and "pg_dump" in r.output and "错误" in r.output, r.output
+        assert "Traceback" not in r.output
