@@ -15,6 +15,7 @@ from typing import Any
 
 from ._coverage import qr_token_digest
 from ._db import Database
+from ._personal import Personal, id_at, name_at
 from .audit import _CHUNK
 from .errors import NotFound, RuleViolation
 from .events import BatchImported, Imported, Issued, Reported
@@ -30,15 +31,15 @@ _CERT_COLS = (
 )
 
 
-def _cert(r: tuple[Any, ...]) -> Certificate:
+def _cert(r: tuple[Any, ...], p: Personal) -> Certificate:
     return Certificate(
         id=r[0],
         institution_code=r[1],
         batch_id=r[2],
         row=r[3],
-        name=r[4],
+        name=p.open_text(r[4], name_at(r[0])),
         id_type=r[5],
-        id_number=r[6],
+        id_number=p.open_text(r[6], id_at(r[0])),
         occupation=r[7],
         job=r[8],
         level=r[9],
@@ -77,15 +78,21 @@ class Certificates:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.personal = Personal(db)
 
     # -- import --------------------------------------------------------------------------
     def holder_exists(self, institution_code: str, id_number: str, occupation: str, job: str, level: int) -> bool:
-        """Does this holder already have a live record for this occupation, job and level?"""
+        """Does this holder already have a live record for this occupation, job and level? (By the
+        ID number's keyed hash under each data key, and by the clear value for rows from before
+        encryption.)"""
+        keys = self.personal.id_keys(id_number)
+        marks = ",".join("?" * len(keys))
+        by_key = f"id_hash IN ({marks}) OR " if keys else ""
         return (
             self._db.execute(
-                "SELECT 1 FROM certificates WHERE institution_code = ? AND id_number = ? AND occupation = ? AND job = ? "
-                "AND level = ? AND status != 'revoked' LIMIT 1",
-                (institution_code, id_number, occupation, job, level),
+                f"SELECT 1 FROM certificates WHERE institution_code = ? AND ({by_key}id_number = ?) "
+                "AND occupation = ? AND job = ? AND level = ? AND status != 'revoked' LIMIT 1",
+                (institution_code, *keys, id_number, occupation, job, level),
             ).fetchone()
             is not None
         )
@@ -151,26 +158,31 @@ class Certificates:
             def flush() -> None:
                 tx.executemany(
                     "INSERT INTO certificates (id, institution_code, batch_id, row_no, name, id_type, id_number, "
-                    "occupation, job, level, photo_sha256, work_unit, created_at, updated_at) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "occupation, job, level, photo_sha256, work_unit, created_at, updated_at, id_hash) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     certs,
                 )
                 certs.clear()
 
+            p = self.personal
             for r, photo in rows:
                 if photo is not None:
-                    tx.execute("INSERT INTO photos VALUES (?, ?) ON CONFLICT DO NOTHING", (r.photo_sha256, photo))
+                    tx.execute(
+                        "INSERT INTO photos VALUES (?, ?) ON CONFLICT DO NOTHING",
+                        (r.photo_sha256, p.photo(photo, r.photo_sha256)),
+                    )
                 cid = next_id + count
                 count += 1
+                name, id_number = p.text(r.name, name_at(cid)), p.text(r.id_number, id_at(cid))  # as stored and logged
                 certs.append(
                     (
                         cid,
                         institution_code,
                         batch_id,
                         r.row,
-                        r.name,
+                        name,
                         r.id_type,
-                        r.id_number,
+                        id_number,
                         r.occupation,
                         r.job,
                         r.level,
@@ -178,6 +190,7 @@ class Certificates:
                         r.work_unit,
                         now,
                         now,
+                        p.id_key(r.id_number),
                     )
                 )
                 tx.log(
@@ -185,9 +198,9 @@ class Certificates:
                     Imported(
                         batch=batch_id,
                         row=r.row,
-                        name=r.name,
+                        name=name,
                         id_type=r.id_type,
-                        id_number=r.id_number,
+                        id_number=id_number,
                         occupation=r.occupation,
                         job=r.job,
                         level=r.level,
@@ -311,13 +324,13 @@ class Certificates:
         row = self._db.execute(f"SELECT {_CERT_COLS} FROM certificate_view WHERE number = ?", (number,)).fetchone()
         if row is None:
             raise NotFound(f"证书 {number} 不在登记库中", f"certificate {number} is not in the registry")
-        return _cert(row)
+        return _cert(row, self.personal)
 
     def by_id(self, cid: int) -> Certificate:
         row = self._db.execute(f"SELECT {_CERT_COLS} FROM certificate_view WHERE id = ?", (cid,)).fetchone()
         if row is None:
             raise NotFound(f"记录 {cid} 不存在", f"record {cid} does not exist")
-        return _cert(row)
+        return _cert(row, self.personal)
 
     def select(
         self,
@@ -337,9 +350,6 @@ class Certificates:
         if batch_id is not None:
             where.append("batch_id = ?")
             params.append(str(batch_id))
-        if name_contains:
-            where.append("instr(name, ?) > 0")  # a substring, also of CJK names (no LIKE collation surprises)
-            params.append(name_contains)
         if status:
             where.append("status = ?")
             params.append(status.value)
@@ -354,13 +364,16 @@ class Certificates:
             params,
         )
         for row in rows:
-            yield _cert(row)
+            c = _cert(row, self.personal)
+            if name_contains and name_contains not in c.name:  # a substring, also of a sealed name: opened here
+                continue
+            yield c
 
     def photo(self, sha256: str) -> bytes:
         row = self._db.execute("SELECT data FROM photos WHERE sha256 = ?", (sha256,)).fetchone()
         if row is None:
             raise NotFound(f"照片 {sha256[:12]} 不存在", f"photo {sha256[:12]} is missing")
-        return bytes(row[0])
+        return self.personal.open_photo(bytes(row[0]), sha256)
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in CertStatus}

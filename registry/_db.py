@@ -25,6 +25,7 @@ from ._schema import MIGRATIONS
 from .audit import AuditWriter
 from .errors import RegistryError
 from .events import Event
+from .fieldcrypt import FieldCipher
 
 __all__ = ["Database", "Rows", "SqliteDatabase", "Tx"]
 
@@ -102,9 +103,11 @@ class Database(ABC):
     """One registry's engine: reads, write transactions, the schema and the clock."""
 
     kind: str  # "sqlite" · "postgresql"
+    epoch_sql: str  # the database's clock, seconds since the epoch, as an SQL expression (for leases)
 
     def __init__(self, clock: Clock | None) -> None:
         self._clock = clock or (lambda: datetime.now(UTC))
+        self.cipher: FieldCipher | None = None  # the data keys of the personal fields (None: in clear)
 
     def now(self) -> str:
         return self._clock().isoformat(timespec="microseconds")
@@ -138,6 +141,7 @@ class SqliteDatabase(Database):
     """The embedded default: one SQLite file in WAL mode; ``BEGIN IMMEDIATE`` is the write lock."""
 
     kind = "sqlite"
+    epoch_sql = "((julianday('now') - 2440587.5) * 86400.0)"
 
     def __init__(self, conn: sqlite3.Connection, path: Path, clock: Clock | None) -> None:
         super().__init__(clock)

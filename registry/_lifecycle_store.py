@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -20,6 +20,7 @@ from ._certificates_store import Certificates, cert_data
 from ._coverage import qr_token_digest
 from ._db import Database, Tx
 from ._institutions_store import Institutions
+from ._personal import id_at, name_at
 from .errors import NotFound, Problem, RuleViolation
 from .events import (
     Corrected,
@@ -132,8 +133,8 @@ class Lifecycle:
                 certificate_id=certificate_id,
                 number=str(c.number),
                 field=CorrectionField(e.field),
-                before=e.old,
-                after=e.new,
+                before=self._opened(certificate_id, e.field, e.old),
+                after=self._opened(certificate_id, e.field, e.new),
                 reason=e.reason,
                 approved_by=e.approved_by,
                 approval_ref=e.approval_ref,
@@ -142,6 +143,11 @@ class Lifecycle:
             )
             for e in self._events(certificate_id, "correct")
         ]
+
+    def _opened(self, cid: int, field: str, stored: str) -> str:
+        """A logged or kept value of a personal field, opened (other fields are as they are)."""
+        at = {"name": name_at, "id_number": id_at}.get(field)
+        return stored if at is None else self._certs.personal.open_text(stored, at(cid))
 
     def status_event(self, certificate_id: int) -> tuple[str, str] | None:
         """(date, public reason or "") of the last revocation or suspension, if any.
@@ -163,6 +169,9 @@ class Lifecycle:
         for v, d, at in rows:
             data = json.loads(d)
             data.pop("qr_token", None)  # a retired QR token is a credential of the old paper: never shown
+            for f in ("name", "id_number"):
+                if isinstance(data.get(f), str):
+                    data[f] = self._opened(certificate_id, f, data[f])
             out.append({"version": v, "superseded_at": at, **data})
         return out
 
@@ -205,6 +214,21 @@ class Lifecycle:
         )
         return [_proof(r) for r in rows]
 
+    def proof_files(self, certificate_ids: Sequence[int]) -> dict[int, list[str]]:
+        """The SHA-256 of each certificate's delivered proofs, by proof number — for many
+        certificates in one query (a snapshot build)."""
+        out: dict[int, list[str]] = {cid: [] for cid in certificate_ids}
+        if not certificate_ids:
+            return out
+        q = ",".join("?" * len(certificate_ids))
+        for cid, sha in self._db.execute(
+            f"SELECT certificate_id, pdf_sha256 FROM proofs WHERE certificate_id IN ({q}) "
+            "AND pdf_sha256 IS NOT NULL ORDER BY certificate_id, proof_number",
+            tuple(certificate_ids),
+        ):
+            out[int(cid)].append(str(sha))
+        return out
+
     def proof(self, proof_number: str) -> Proof:
         row = self._db.execute(
             "SELECT proof_number, certificate_id, version, applied_on, issued_on, pdf_sha256, file_name "
@@ -235,6 +259,9 @@ class Lifecycle:
     def _new_version(tx: Tx, c: Certificate, now: str, *, retire_token: bool = False) -> int:
         """Keep the current version's data; ``retire_token``: with its QR token (a reissue replaces it)."""
         data = cert_data(c) | ({"qr_token": c.qr_token} if retire_token and c.qr_token else {})
+        stored = tx.one("SELECT name, id_number FROM certificates WHERE id = ?", (c.id,))
+        if stored is not None:  # the personal fields kept as the table holds them (sealed, with keys)
+            data["name"], data["id_number"] = stored
         tx.execute(
             "INSERT INTO certificate_versions VALUES (?,?,?,?)",
             (c.id, c.version, json.dumps(data, ensure_ascii=False, sort_keys=True, default=str), now),
@@ -303,21 +330,31 @@ class Lifecycle:
             raise RuleViolation(
                 f"新{_LABEL[field][0]}与原来相同", f"the new {_LABEL[field][1]} is the same as the current one"
             )
+        p = self._certs.personal
         with self._db.write(actor) as tx:
             now = tx.at
             version = self._new_version(tx, c, now)
+            stored_old, stored_new = old, new  # what the table and the log hold: sealed personal fields
+            extra, params = "", tuple[str | None, ...]()
             if photo is not None:
-                tx.execute("INSERT INTO photos VALUES (?, ?) ON CONFLICT DO NOTHING", (new, photo))
+                tx.execute("INSERT INTO photos VALUES (?, ?) ON CONFLICT DO NOTHING", (new, p.photo(photo, new)))
+            elif field is CorrectionField.NAME:
+                row = tx.one("SELECT name FROM certificates WHERE id = ?", (c.id,))
+                stored_old, stored_new = str(row[0]) if row else old, p.text(new, name_at(c.id))
+            else:
+                row = tx.one("SELECT id_number FROM certificates WHERE id = ?", (c.id,))
+                stored_old, stored_new = str(row[0]) if row else old, p.text(new, id_at(c.id))
+                extra, params = ", id_hash = ?", (p.id_key(new),)
             tx.execute(
-                f"UPDATE certificates SET {field.value} = ?, version = ?, updated_at = ? WHERE id = ?",
-                (new, version, now, c.id),
+                f"UPDATE certificates SET {field.value} = ?, version = ?, updated_at = ?{extra} WHERE id = ?",
+                (stored_new, version, now, *params, c.id),
             )
             tx.log(
                 str(c.id),
                 Corrected(
                     field=field.value,
-                    old=old,
-                    new=new,
+                    old=stored_old,
+                    new=stored_new,
                     was_version=c.version,
                     version=version,
                     reason=reason,

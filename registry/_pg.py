@@ -64,6 +64,7 @@ class _Rows:
 
 class PostgresDatabase(Database):
     kind = "postgresql"
+    epoch_sql = "extract(epoch from clock_timestamp())::float8"
 
     def __init__(self, pool: ConnectionPool[Any], url: str, clock: Clock | None) -> None:
         super().__init__(clock)
@@ -113,32 +114,6 @@ class PostgresDatabase(Database):
                 tx = Tx(cur, self.now(), actor, sql=pg_sql, returning=True)
                 yield tx
                 tx.flush()
-
-    @contextmanager
-    def session_lock(self, name: str, holder: str) -> Iterator[bool]:
-        """Hold the advisory lock ``name`` for the block, if free (``False``: someone holds it).
-
-        On a connection of its own, outside the pool: PostgreSQL drops the lock when that
-        connection ends, also when the process holding it is killed. ``holder`` (pid, host,
-        since) becomes the connection's ``application_name``, which :meth:`lock_holder` reads."""
-        conn = psycopg.connect(self.url, autocommit=True, application_name=holder[:63])
-        try:
-            got = conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (name,)).fetchone()
-            yield bool(got and got[0])
-        finally:
-            conn.close()
-
-    def lock_holder(self, name: str) -> str:
-        """The ``application_name`` of who holds the advisory lock ``name`` ("" if nobody)."""
-        found = self.one("SELECT hashtextextended(?, 0)", (name,))
-        key = int(found[0]) if found else 0
-        row = self.one(
-            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-            "AND l.classid = ?::bigint::oid AND l.objid = ?::bigint::oid LIMIT 1",
-            ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF),
-        )
-        return str(row[0]) if row else ""
 
     @property
     def schema_version(self) -> int:

@@ -37,6 +37,7 @@ from .events import (
     Reissued,
     Renewed,
     Reported,
+    Resealed,
     StatusChange,
     decode,
 )
@@ -140,6 +141,8 @@ def replay_differences(conn: Database) -> Iterator[Inconsistency]:
             case Corrected():
                 c[ev.field] = ev.new
                 c["version"] = ev.version
+            case Resealed():
+                c.update(name=ev.name, id_number=ev.id_number)
             case Reissued():
                 c["version"] = ev.version
                 if ev.qr_token_sha256 is not None:  # a reissue gives the new paper a new QR token

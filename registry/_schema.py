@@ -274,4 +274,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER renewals_kept BEFORE DELETE ON renewals
     BEGIN SELECT RAISE(ABORT, '续期记录不得删除 / renewal records are never deleted'); END;
     """,
+    # 5: leases of issue runs on undelivered certificates (several runs share one batch): working
+    #    state, not a record — rows come and go, nothing is audited, nothing in them is personal
+    """
+    CREATE TABLE issue_claims (
+        certificate_id  INTEGER PRIMARY KEY REFERENCES certificates(id),
+        holder          TEXT NOT NULL,   -- the run: host, pid and a random tag
+        expires_at      REAL NOT NULL,   -- seconds since the epoch, on the database's clock
+        claimed_at      TEXT NOT NULL
+    );
+    CREATE INDEX issue_claims_holder ON issue_claims (holder);
+    """,
+    # 6: personal data at rest — names, ID numbers and photos sealed field by field
+    #    (registry/fieldcrypt.py); an ID number is found by its keyed hash, never its clear value
+    """
+    ALTER TABLE certificates ADD COLUMN id_hash TEXT;
+    CREATE INDEX certificates_holder_key ON certificates (institution_code, id_hash, occupation, job, level);
+    """,
 )

@@ -4,11 +4,12 @@ sealed PDFs."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from ._claims_store import Claims
 from ._db import Database
-from .errors import NotFound, RuleViolation
+from .errors import DeliveryTaken, NotFound, RuleViolation
 from .events import Delivered, IdentityFiled, Renewed
 
 __all__ = ["Delivery", "IdentityRecord", "Seals"]
@@ -122,14 +123,38 @@ class Seals:
         return frozenset(i.fingerprint for i in self.identities(institution_code))
 
     def mark_delivered(
-        self, certificate_id: int, version: int, *, pdf_sha256: str, file_name: str, level: str, actor: str
+        self,
+        certificate_id: int,
+        version: int,
+        *,
+        pdf_sha256: str,
+        file_name: str,
+        level: str,
+        actor: str,
+        claim: str | None = None,
     ) -> None:
+        """Record the delivered file of a certificate's version — once: a second delivery of the same
+        version, or one by an issue run (``claim``) that no longer holds the certificate's lease, is
+        refused with :class:`DeliveryTaken` and nothing is written."""
         with self._db.write(actor) as tx:
             now = tx.at
+            if tx.one("SELECT 1 FROM deliveries WHERE certificate_id = ? AND version = ?", (certificate_id, version)):
+                raise DeliveryTaken(
+                    f"证书 #{certificate_id} 第 {version} 版已由另一次签发交付，本次的文件不予记录",
+                    f"certificate #{certificate_id} version {version} was delivered by another issue run; "
+                    "this run's file is not recorded",
+                )
+            if claim is not None and not Claims.holds(tx, certificate_id, claim):
+                raise DeliveryTaken(
+                    f"证书 #{certificate_id} 的签发租约已过期并由另一次签发接手，本次的文件不予记录",
+                    f"the lease on certificate #{certificate_id} ran out and another issue run took it over; "
+                    "this run's file is not recorded",
+                )
             tx.execute(
                 "INSERT INTO deliveries VALUES (?,?,?,?,?,?)",
                 (certificate_id, version, pdf_sha256, file_name, level, now),
             )
+            tx.execute("DELETE FROM issue_claims WHERE certificate_id = ?", (certificate_id,))  # done: no lease
             tx.log(str(certificate_id), Delivered(version=version, pdf_sha256=pdf_sha256, file=file_name, level=level))
 
     def delivery(self, certificate_id: int) -> Delivery | None:
@@ -151,6 +176,24 @@ class Seals:
             Delivery(certificate_id=r[0], version=r[1], pdf_sha256=r[2], file_name=r[3], level=r[4], delivered_at=r[5])
             for r in rows
         ]
+
+    def delivered_files(self, certificate_ids: Sequence[int]) -> dict[int, list[str]]:
+        """The SHA-256 of every delivered file of each certificate, oldest first, as
+        :meth:`deliveries` orders them — for many certificates in one query (a snapshot build)."""
+        out: dict[int, list[str]] = {cid: [] for cid in certificate_ids}
+        if not certificate_ids:
+            return out
+        q = ",".join("?" * len(certificate_ids))
+        rows = self._db.execute(
+            f"SELECT certificate_id, version, pdf_sha256, delivered_at, 0 FROM deliveries WHERE certificate_id IN ({q}) "
+            "UNION ALL SELECT r.certificate_id, r.version, r.pdf_sha256, r.renewed_at, 1 FROM renewals r "
+            "JOIN deliveries d ON d.certificate_id = r.certificate_id AND d.version = r.version "
+            f"WHERE r.certificate_id IN ({q}) ORDER BY 1, 2, 5, 4",
+            (*certificate_ids, *certificate_ids),
+        )
+        for cid, _v, sha, _at, _r in rows:
+            out[int(cid)].append(str(sha))
+        return out
 
     def record_renewal(
         self, certificate_id: int, version: int, *, pdf_sha256: str, previous_sha256: str, renew_by: str, actor: str

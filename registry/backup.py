@@ -2,14 +2,17 @@
 
 The copy is taken with SQLite's online backup API from a read connection, in one step: it is
 the database as of one read transaction, whatever issue runs write meanwhile (WAL lets them go
-on). It is switched to a rollback journal so that the one file holds everything, packed with the
+on). It is switched to a rollback journal so that the one file holds everything. A PostgreSQL
+register is read in one ``REPEATABLE READ`` snapshot into the same kind of SQLite file
+(:mod:`registry._backup_pg`), so both engines' backups hold the same member. It is packed with the
 small secrets the caller names (a tar), and sealed with AES-256-GCM::
 
     SKILLCERT-BACKUP\\n                 magic (17 bytes)
     u32 big-endian                     length of the header
     header                             canonical JSON, in clear, authenticated (GCM associated data):
                                        format, created_at, cipher, key_id, nonce, sha256 and size of
-                                       the plaintext, audit_seq / audit_head, schema_version, files
+                                       the plaintext, audit_seq / audit_head, schema_version, files,
+                                       engine (sqlite · postgresql: where it was taken)
     ciphertext ‖ 16-byte GCM tag       the tar
 
 Nothing of the register is in clear; the header holds no personal data (times, hashes, the
@@ -29,15 +32,18 @@ import sqlite3
 import struct
 import tarfile
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from .atomic import replacing
 from .audit import GENESIS
 from .errors import ExitCode, SkillcertError
+from .store import Registry, is_url
+
+T = TypeVar("T")
 
 __all__ = [
     "BACKUP_FORMAT",
@@ -45,10 +51,13 @@ __all__ = [
     "REGISTER",
     "BackupHeader",
     "BackupInvalid",
+    "has_register",
     "is_backup",
     "key_id",
     "open_backup",
     "read_header",
+    "restore_postgres",
+    "shown",
     "write_backup",
 ]
 
@@ -81,6 +90,7 @@ class BackupHeader:
     audit_head: str  # its chain hash (what `audit verify` reports as head, a manifest's audit_head)
     schema_version: int
     files: Mapping[str, str]  # member -> SHA-256
+    engine: str = "sqlite"  # the register it was taken from: sqlite · postgresql (the member is SQLite either way)
 
     def to_bytes(self) -> bytes:
         return json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":")).encode()
@@ -106,6 +116,7 @@ class BackupHeader:
                 audit_head=str(d["audit_head"]),
                 schema_version=int(d["schema_version"]),
                 files={str(k): str(v) for k, v in dict(d["files"]).items()},
+                engine=str(d.get("engine", "sqlite")),
             )
             bytes.fromhex(h.nonce)
         except (ValueError, KeyError, TypeError) as e:
@@ -158,14 +169,24 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_backup(db: Path, out: Path, key: bytes, *, extras: Mapping[str, Path], now: datetime) -> BackupHeader:
-    """Back up the register ``db`` (and the files ``extras`` name, member -> path) into ``out``,
-    sealed under ``key``. ``out`` appears whole or not at all; the clear copy lives only in a
-    private temporary folder beside ``db`` and is removed."""
+def write_backup(
+    db: Path | str, out: Path, key: bytes, *, extras: Mapping[str, Path], now: datetime, work_dir: Path | None = None
+) -> BackupHeader:
+    """Back up the register ``db`` — a SQLite file or a ``postgresql://`` URL — (and the files
+    ``extras`` name, member -> path) into ``out``, sealed under ``key``. ``out`` appears whole or
+    not at all; the clear copy lives only in a private temporary folder in ``work_dir`` (default:
+    beside the SQLite file) and is removed."""
     aes = _aes(key)
-    work = Path(tempfile.mkdtemp(prefix=".backup-", dir=db.parent))  # 0700, same disk as the register
+    postgres = is_url(db)
+    folder = work_dir if work_dir is not None else Path(db).parent
+    work = Path(tempfile.mkdtemp(prefix=".backup-", dir=folder))  # 0700, same disk as the register
     try:
-        seq, head, schema = _consistent_copy(db, work / REGISTER)
+        if postgres:
+            from ._backup_pg import copy_out  # psycopg loads only for a PostgreSQL register
+
+            seq, head, schema = copy_out(str(db), work / REGISTER)
+        else:
+            seq, head, schema = _consistent_copy(Path(db), work / REGISTER)
         members = {REGISTER: work / REGISTER, **extras}
         tar_path = work / "backup.tar"
         with tarfile.open(tar_path, "w", format=tarfile.PAX_FORMAT) as tar:
@@ -189,6 +210,7 @@ def write_backup(db: Path, out: Path, key: bytes, *, extras: Mapping[str, Path],
             audit_head=head,
             schema_version=schema,
             files={name: _sha256_file(path) for name, path in members.items()},
+            engine="postgresql" if postgres else "sqlite",
         )
         blob = header.to_bytes()
         from cryptography.hazmat.primitives.ciphers import Cipher, modes
@@ -315,3 +337,45 @@ def _unpack(tar_path: Path, into: Path, header: BackupHeader, source: str) -> No
             raise BackupInvalid(
                 f"{source} 的成员 {name} 缺失或校验不符", f"{source}: member {name} is missing or fails its SHA-256"
             )
+
+
+def has_register(where: Path | str) -> bool:
+    """Is there a register at ``where`` (a SQLite file, or a PostgreSQL database's registry schema)?"""
+    if not is_url(where):
+        return Path(where).exists()
+    from ._backup_pg import has_register as pg_has
+
+    return pg_has(str(where))
+
+
+def shown(where: Path | str) -> str:
+    """Where a register is, for messages: the path, or the URL without its password."""
+    if not is_url(where):
+        return str(where)
+    from ._pg import _public
+
+    return _public(str(where))
+
+
+def restore_postgres(
+    url: str, copy: Path, check: Callable[[Registry], T], *, now: datetime, keys: Path | None = None
+) -> tuple[T, str | None]:
+    """Restore the unpacked register ``copy`` into the PostgreSQL database at ``url``: loaded into a
+    scratch schema, opened there as a registry (migrated to this program's schema), ``check``ed —
+    which raises to stop — and then switched in for the live schema, kept as ``replaced_<time>``
+    (its name is returned). Anything failing drops the scratch schema and leaves the live one as it
+    was. No issue run is alive on the restored register, so the leases it holds are void. ``keys``:
+    the folder of the data keys that open the register's personal fields."""
+    from ._backup_pg import drop_scratch, load_scratch, scratch_url, switch_in
+
+    schema = load_scratch(url, copy, now)
+    try:
+        with Registry.open(scratch_url(url, schema), keys=keys) as reg:
+            result = check(reg)
+            for inst in reg.institutions.all():
+                reg.claims.release_all(inst.code)
+        replaced = switch_in(url, schema, now)
+    except BaseException:
+        drop_scratch(url, schema)
+        raise
+    return result, replaced

@@ -171,6 +171,11 @@ class RuleViolation(SkillcertError):
     exit_code = ExitCode.RULE_VIOLATION
 
 
+class DeliveryTaken(RuleViolation):
+    """A delivery not recorded because another issue run delivered the certificate's version, or
+    took over its claim after this run's lease ran out (the other run's file is the one kept)."""
+
+
 class NotFound(SkillcertError):
     """A named thing (institution, certificate) is not in the registry."""
 

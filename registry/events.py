@@ -227,6 +227,30 @@ class ProofDelivered(Event):
 
 @event
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Resealed(Event):
+    """A certificate's personal fields sealed again under another data key (``skillcert keys
+    rotate``): the very values the table now holds, so the replay stays exact without any key."""
+
+    ACTION: ClassVar[str] = "reseal"
+    ENTITY: ClassVar[str] = "certificate"
+    key: str  # the data key's id (a hash prefix, not the key)
+    name: str
+    id_number: str
+
+
+@event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeysRotated(Event):
+    """A new data key became the one that seals; ``previous`` is kept for what it sealed."""
+
+    ACTION: ClassVar[str] = "rotate"
+    ENTITY: ClassVar[str] = "data_key"
+    previous: str | None  # None: the register was in clear
+    key: str
+
+
+@event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Delivered(Event):
     ACTION: ClassVar[str] = "deliver"
     ENTITY: ClassVar[str] = "certificate"

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -141,20 +142,58 @@ def certificate_keys(secret: bytes, c: Certificate) -> list[bytes]:
 def certificate_rows(
     reg: Registry, secret: bytes, certs: Iterable[Certificate], seqs: dict[int, list[int]] | None = None
 ) -> Iterator[Row]:
-    """A row per numbered certificate; ``seqs`` (audit entries per certificate) saves a query each."""
+    """A row per numbered certificate; ``seqs`` (audit entries per certificate) saves a query each.
+
+    The delivered files and proofs are read for 500 certificates at a time, and each distinct
+    photo is opened and made small once (a batch shares few photos): on PostgreSQL a query per
+    certificate is a round trip each."""
+    photos: OrderedDict[str, bytes] = OrderedDict()  # photo sha -> small JPEG, the newest 256
+    for chunk in _chunks(c for c in certs if c.number is not None and c.qr_token is not None):
+        yield from _rows(reg, secret, chunk, seqs, photos)
+
+
+def _chunks(certs: Iterable[Certificate], size: int = 500) -> Iterator[list[Certificate]]:
+    chunk: list[Certificate] = []
+    for c in certs:
+        chunk.append(c)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _small_photo(reg: Registry, sha: str, cache: OrderedDict[str, bytes]) -> bytes:
+    if sha in cache:
+        cache.move_to_end(sha)
+        return cache[sha]
+    small = cache[sha] = small_jpeg(reg.certificates.photo(sha))
+    if len(cache) > 256:
+        cache.popitem(last=False)
+    return small
+
+
+def _rows(
+    reg: Registry,
+    secret: bytes,
+    chunk: list[Certificate],
+    seqs: dict[int, list[int]] | None,
+    photos: OrderedDict[str, bytes],
+) -> Iterator[Row]:
     sealer = SeqSealer(secret)
     insts: dict[str, tuple[Institution, list[str]]] = {}
-    for c in certs:
-        if c.number is None or c.qr_token is None:
-            continue
+    ids = [c.id for c in chunk]
+    files, proof_files = reg.seals.delivered_files(ids), reg.lifecycle.proof_files(ids)
+    for c in chunk:
+        assert c.number is not None and c.qr_token is not None
         if c.institution_code not in insts:
             inst = reg.institutions.get(c.institution_code)
             insts[c.institution_code] = (inst, sorted(reg.seals.filed_fingerprints(inst.code)))
         inst, signers = insts[c.institution_code]
-        pdfs = [d.pdf_sha256 for d in reg.seals.deliveries(c.id)]
+        pdfs = files[c.id]
         event = reg.lifecycle.status_event(c.id) if c.status.value != "valid" else None
         version_event = reg.lifecycle.version_event(c.id) if c.version > 1 else None
-        proofs = [p.pdf_sha256 for p in reg.lifecycle.proofs(c.id) if p.pdf_sha256]
+        proofs = proof_files[c.id]
         events = seqs.get(c.id, []) if seqs is not None else reg.audit.event_seqs(c.id).get(c.id, [])
         replaced_on = version_event[1] if version_event else None
         versions = (
@@ -166,7 +205,7 @@ def certificate_rows(
         doc = encode_record(masked_record(c, inst, pdfs, signers, event, replaced_on, proofs, versions))
         photo = None
         if c.status.value != "revoked":  # a revoked certificate's landing shows no face
-            photo = seal_photo(small_jpeg(reg.certificates.photo(c.photo_sha256)), number=c.number, token=c.qr_token)
+            photo = seal_photo(_small_photo(reg, c.photo_sha256, photos), number=c.number, token=c.qr_token)
         yield Row(rid, doc, certificate_keys(secret, c), sealer.seal(rid, events), photo)
         for old in reg.lifecycle.superseded_tokens(c.id) if c.version > 1 else ():
             # the old paper's QR code: "replaced (补发) on DATE", or the certificate's own status

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import io
 import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 
-__all__ = ["PHOTO_MEDIA_TYPE", "open_photo", "seal_photo", "small_jpeg"]
+__all__ = ["PHOTO_MEDIA_TYPE", "OpenedPhotos", "open_photo", "seal_photo", "small_jpeg"]
 
 PHOTO_MEDIA_TYPE = "image/jpeg"
 _MAGIC = b"SKPH1"
@@ -70,3 +73,38 @@ def open_photo(blob: bytes, *, number: str, token: str) -> bytes | None:
         return AESGCM(_key(token)).decrypt(body[:_NONCE], body[_NONCE:], _aad(number))
     except InvalidTag:
         return None
+
+
+class OpenedPhotos:
+    """The photos a reader opened lately, each under what opened it: a bounded LRU.
+
+    The key a caller gives must name the generation and the QR key (the keyed hash of number and
+    token), so only the paper's token finds an entry, and a new generation never sees an old one's
+    photo; the caller looks the record up (and checks its status) first on every request, as
+    without the cache. A hit saves the key derivation and the decryption. At most ``max_bytes``
+    of photos (and ``max_entries``) are kept; the least recently used go first.
+    """
+
+    def __init__(self, *, max_bytes: int = 16 * 1024 * 1024, max_entries: int = 1024) -> None:
+        self._max_bytes, self._max_entries = max_bytes, max_entries
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._bytes = 0
+
+    def open(self, key: Hashable, blob: bytes, *, number: str, token: str) -> bytes | None:
+        """:func:`open_photo`, or what it gave for ``key`` before."""
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+                return found
+        photo = open_photo(blob, number=number, token=token)
+        if photo is None or len(photo) > self._max_bytes:
+            return photo
+        with self._lock:
+            if key not in self._kept:
+                self._kept[key] = photo
+                self._bytes += len(photo)
+                while self._bytes > self._max_bytes or len(self._kept) > self._max_entries:
+                    self._bytes -= len(self._kept.popitem(last=False)[1])
+        return photo

@@ -13,7 +13,7 @@ import hmac
 import unicodedata
 from enum import StrEnum
 
-__all__ = ["PairKind", "mask_id", "mask_name", "norm", "pair_key", "qr_key"]
+__all__ = ["Keyer", "PairKind", "mask_id", "mask_name", "norm", "pair_key", "qr_key"]
 
 
 class PairKind(StrEnum):
@@ -31,18 +31,49 @@ def _digest(secret: bytes, *parts: str) -> bytes:
     return hmac.new(secret, "\x1f".join(parts).encode("utf-8"), hashlib.sha256).digest()
 
 
+def _number(value: str) -> str:  # a certificate or ID number: normalised, no spaces at all
+    return norm(value).replace(" ", "")
+
+
+# which normalisation each side of a pair gets: numbers and ID numbers lose all spaces, names keep single ones
+_SIDES = {
+    PairKind.NUMBER_NAME: (_number, norm),
+    PairKind.NUMBER_ID: (_number, _number),
+    PairKind.NAME_ID: (norm, _number),
+}
+
+
 def pair_key(secret: bytes, kind: PairKind, a: str, b: str) -> bytes:
     """The lookup key of a pair. Numbers and ID numbers lose all spaces; names keep single ones."""
-    first, second = {
-        PairKind.NUMBER_NAME: (norm(a).replace(" ", ""), norm(b)),
-        PairKind.NUMBER_ID: (norm(a).replace(" ", ""), norm(b).replace(" ", "")),
-        PairKind.NAME_ID: (norm(a), norm(b).replace(" ", "")),
-    }[kind]
-    return _digest(secret, kind.value, first, second)
+    first, second = _SIDES[kind]
+    return _digest(secret, kind.value, first(a), second(b))
 
 
 def qr_key(secret: bytes, number: str, token: str) -> bytes:
-    return _digest(secret, "qr", norm(number).replace(" ", ""), token.strip())
+    return _digest(secret, "qr", _number(number), token.strip())
+
+
+class Keyer:
+    """:func:`pair_key` and :func:`qr_key` under one secret (the same digests), for a reader that
+    makes one on every look-up: the HMAC key schedule is done once and copied, each value
+    normalised once."""
+
+    __slots__ = ("_hmac",)
+
+    def __init__(self, secret: bytes) -> None:
+        self._hmac = hmac.new(secret, digestmod=hashlib.sha256)
+
+    def _digest(self, *parts: str) -> bytes:
+        h = self._hmac.copy()
+        h.update("\x1f".join(parts).encode("utf-8"))
+        return h.digest()
+
+    def pair(self, kind: PairKind, a: str, b: str) -> bytes:
+        first, second = _SIDES[kind]
+        return self._digest(kind.value, first(a), second(b))
+
+    def qr(self, number: str, token: str) -> bytes:
+        return self._digest("qr", _number(number), token.strip())
 
 
 def mask_name(name: str) -> str:
@@ -57,7 +88,7 @@ def mask_name(name: str) -> str:
 
 def mask_id(number: str) -> str:
     """1101**********002X: the first 4 and the last 4 characters stay."""
-    n = norm(number).replace(" ", "")
+    n = _number(number)
     if len(n) <= 8:
         return n[:2] + "*" * max(0, len(n) - 2)
     return n[:4] + "*" * (len(n) - 8) + n[-4:]

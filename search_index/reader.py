@@ -31,7 +31,8 @@ from registry.errors import SkillcertError
 from ._layout import AUDIT, CERTS, DOWNLOADS, SeqSealer
 from ._state import State, close_unused, connect, load_state
 from .directory import search
-from .privacy import PairKind, pair_key, qr_key
+from .photos import OpenedPhotos
+from .privacy import Keyer, PairKind
 from .record import SnapshotRecord, decode_record
 
 __all__ = ["CertificateView", "Snapshot", "SnapshotView"]
@@ -82,8 +83,14 @@ class _Found(NamedTuple):  # a tuple: made on every look-up, hit or miss
     sealed: bytes | None
 
 
+def _decoy(state: State) -> int:
+    """A uniformly random id in ``[0, max_rid]``: 128 random bits (one read of the OS generator,
+    where ``randbelow`` averages 1.5) reduced modulo the range, a bias under 2**-64."""
+    return secrets.randbits(128) % (state.max_rid + 1)
+
+
 def _query(state: State, key: bytes, sealed: bool | str) -> tuple[Any, ...]:
-    decoy = secrets.randbelow(state.max_rid + 1)
+    decoy = _decoy(state)
     sql = _FIND_PHOTO if sealed == "photo" else _FIND_SEALED if sealed else _FIND_RECORD
     row: tuple[Any, ...] | None = state.conn.execute(sql, (key, decoy)).fetchone()
     if row is None:
@@ -92,7 +99,7 @@ def _query(state: State, key: bytes, sealed: bool | str) -> tuple[Any, ...]:
 
 
 def _query_all(state: State, key: bytes) -> list[tuple[Any, ...]]:
-    decoy = secrets.randbelow(state.max_rid + 1)
+    decoy = _decoy(state)
     rows = state.conn.execute(_FIND_ALL, (key, decoy)).fetchmany(_MAX_ALL)
     if not rows:
         raise SkillcertError(f"快照 {state.folder} 没有记录", f"the snapshot {state.folder} holds no records")
@@ -117,7 +124,9 @@ class _Reads:
     ``_find()`` for a certificate key (the record with the state of its generation)."""
 
     _secret: bytes
+    _keys: Keyer
     _sealer: SeqSealer
+    _photos: OpenedPhotos
 
     def _side(self) -> State:
         raise NotImplementedError
@@ -147,7 +156,7 @@ class _Reads:
         kind = PairKind(kind)
         if not a.strip() or not b.strip():
             raise SkillcertError("查询需要两项信息", "a query needs two of the three keys")
-        return self._lookup(pair_key(self._secret, kind, a, b))
+        return self._lookup(self._keys.pair(kind, a, b))
 
     def lookup_all_by_pair(self, kind: PairKind | str, a: str, b: str) -> list[CertificateView]:
         """Every certificate a pair names, newest first: a name + ID number gives all of a person's
@@ -155,12 +164,12 @@ class _Reads:
         kind = PairKind(kind)
         if not a.strip() or not b.strip():
             raise SkillcertError("查询需要两项信息", "a query needs two of the three keys")
-        return self._find_all(pair_key(self._secret, kind, a, b))
+        return self._find_all(self._keys.pair(kind, a, b))
 
     def lookup_by_qr(self, number: str, token: str) -> CertificateView | None:
         if not number.strip() or not token.strip():
             return None
-        return self._lookup(qr_key(self._secret, number, token))
+        return self._lookup(self._keys.qr(number, token))
 
     def photo_by_qr(self, number: str, token: str) -> bytes | None:
         """The holder's photo (JPEG), opened with the QR token; ``None`` without the right token."""
@@ -169,7 +178,7 @@ class _Reads:
         if not number.strip() or not token.strip():
             return None
         try:
-            found = self._find(qr_key(self._secret, number, token), sealed="photo")
+            found = self._find(self._keys.qr(number, token), sealed="photo")
         except sqlite3.OperationalError:  # a snapshot of an older layout has no photos
             return None
         if found.rid is None or not found.sealed:
@@ -178,13 +187,12 @@ class _Reads:
 
     def landing_by_qr(self, number: str, token: str) -> Landing:
         """What the QR landing page shows, from one look-up of one generation (hit or miss alike):
-        the record (:meth:`lookup_by_qr`), the photo for a valid certificate (:meth:`photo_by_qr`),
+        the record (:meth:`lookup_by_qr`), the photo for a valid certificate (:meth:`photo_by_qr`;
+        kept a while per generation and QR key, :class:`~search_index.photos.OpenedPhotos`),
         the institution and the manifest — those two of the record's own generation."""
-        from .photos import open_photo
-
         if not number.strip() or not token.strip():
             return Landing(None, None, None, dict(self._side().manifest))
-        key = qr_key(self._secret, number, token)
+        key = self._keys.qr(number, token)
         try:
             found = self._find(key, sealed="photo")
         except sqlite3.OperationalError:  # a snapshot of an older layout has no photos
@@ -196,7 +204,8 @@ class _Reads:
         inst = found.state.institutions.get(rec.institution_code.strip().upper())
         photo = None
         if rec.status == "valid" and found.sealed:
-            photo = open_photo(bytes(found.sealed), number=number, token=token)
+            where = (found.state.folder, found.state.generation, key)  # this generation, this QR key
+            photo = self._photos.open(where, bytes(found.sealed), number=number, token=token)
         return Landing(rec, photo, dict(inst) if inst is not None else None, manifest)
 
     def encrypted_download(self, number: str, id_number: str) -> tuple[CertificateView | None, bytes | None]:
@@ -211,7 +220,7 @@ class _Reads:
             raise SkillcertError(
                 "下载需要证书编号和证件号码", "a download needs the certificate number and the ID number"
             )
-        found = self._find(pair_key(self._secret, PairKind.NUMBER_ID, number, id_number))
+        found = self._find(self._keys.pair(PairKind.NUMBER_ID, number, id_number))
         view = found.record if found.rid is not None else None
         path = found.state.folder / DOWNLOADS
         if not path.exists():
@@ -247,7 +256,7 @@ class _Reads:
 
         if not number.strip() or not token.strip():
             return None
-        found = self._find(qr_key(self._secret, number, token), sealed=True)
+        found = self._find(self._keys.qr(number, token), sealed=True)
         cp = found.state.manifest.get("checkpoint")
         if found.rid is None or not isinstance(cp, dict):
             return None
@@ -296,8 +305,10 @@ class _Reads:
 class SnapshotView(_Reads):
     """One generation, held for several reads (see :meth:`Snapshot.pinned`)."""
 
-    def __init__(self, state: State, secret: bytes, sealer: SeqSealer) -> None:
+    def __init__(self, state: State, secret: bytes, sealer: SeqSealer, keys: Keyer | None = None) -> None:
         self._state, self._secret, self._sealer = state, secret, sealer
+        self._keys = keys if keys is not None else Keyer(secret)
+        self._photos = OpenedPhotos(max_entries=0)  # a view lives for one check: nothing to keep
 
     def _side(self) -> State:
         return self._state
@@ -315,7 +326,9 @@ class Snapshot(_Reads):
     def __init__(self, root: Path, secret: bytes) -> None:
         self._root = root
         self._secret = secret
+        self._keys = Keyer(secret)
         self._sealer = SeqSealer(secret)
+        self._photos = OpenedPhotos()
         self._lock = threading.Lock()
         folder = self._target()
         conn = connect(folder)
@@ -422,7 +435,7 @@ class Snapshot(_Reads):
                 view_state = replace(state, conn=conn)
             else:
                 view_state = load_state(state.folder, conn, state)
-            yield SnapshotView(view_state, self._secret, self._sealer)
+            yield SnapshotView(view_state, self._secret, self._sealer, self._keys)
         finally:
             conn.close()
             if view_state is not None and all(view_state.searcher is not s.searcher for s in (state, self._state)):

@@ -153,12 +153,61 @@ def _well_typed(d: dict[str, Any]) -> bool:
     )
 
 
+def _layouts() -> dict[tuple[str, ...], frozenset[tuple[type, ...]]]:
+    """Every key order :func:`encode_record` writes (sorted; the optional fields present or not),
+    each with every tuple of value types its fields may have (``None`` where a field may be null)."""
+    from itertools import combinations, product
+
+    out: dict[tuple[str, ...], frozenset[tuple[type, ...]]] = {}
+    for n in range(len(_OPTIONAL) + 1):
+        for extra in combinations(_OPTIONAL, n):
+            keys = tuple(sorted(_REQUIRED | set(extra)))
+            kinds = [
+                (str, type(None)) if _FIELDS[k][1] else {_STR: (str,), _INT: (int,)}.get(_FIELDS[k][0], (list,))
+                for k in keys
+            ]
+            out[keys] = frozenset(product(*kinds))
+    return out
+
+
+_LAYOUTS = _layouts()
+_STR_LISTS = ("pdf_sha256", "proof_sha256", "signer_fingerprints")
+
+
+def _stored_form(d: dict[str, Any]) -> bool:
+    """The quick test of a record in the form :func:`encode_record` writes (its keys in that order):
+    one look-up for the keys, one for the types of all values, then the items of the lists. It
+    accepts exactly what the checks in :func:`decode_record` accept for such a record (``type(v)
+    is int`` excludes ``bool`` as they do); a record in any other key order takes those checks."""
+    types = _LAYOUTS.get(tuple(d))
+    return (
+        types is not None
+        and tuple(map(type, d.values())) in types
+        and _TEXT.issuperset(map(type, d["pdf_sha256"]))
+        and _TEXT.issuperset(map(type, d["proof_sha256"]))
+        and _TEXT.issuperset(map(type, d["signer_fingerprints"]))
+        and (not d.get("versions") or _is(d["versions"], _VERSIONS))
+    )
+
+
+_raw_decode = json.JSONDecoder().raw_decode  # json.loads without its layers for whitespace and bytes
+
+
 def decode_record(text: str | bytes) -> SnapshotRecord:
     """The record from its stored JSON; :class:`SnapshotRecordRejected` naming what is wrong."""
+    if type(text) is str:  # what SQLite gives for the TEXT column: the C scanner straight away
+        try:
+            d, end = _raw_decode(text)
+        except (json.JSONDecodeError, RecursionError):
+            end = -1  # json.loads below says what is wrong (or that it is only whitespace around it)
+        if end == len(text) and type(d) is dict and _stored_form(d):
+            return _built(d)
     try:
         d = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise _rejected("不是有效的 JSON", "it is not valid JSON") from e
+    if type(d) is dict and _stored_form(d):
+        return _built(d)
     if not isinstance(d, dict):
         raise _rejected("应为 JSON 对象", "it must be a JSON object")
     if not _KNOWN.issuperset(d):
@@ -174,10 +223,14 @@ def decode_record(text: str | bytes) -> SnapshotRecord:
             kind, nullable = _FIELDS[key]
             if not (_is(value, kind) or (nullable and value is None)):
                 raise _rejected(f"字段 {key} 应为{_ZH_TYPE[kind]}", f"the field '{key}' must be {kind}")
-    # the keys are the fields' names and the values of their types, checked above: only the lists
-    # become tuples. Every look-up (hit or miss) decodes a record, and the frozen dataclass's
-    # __init__ (one object.__setattr__ a field) costs about fifteen times filling __dict__ at once;
-    # an absent replaced_how or qr_version reads the class's default (None).
+    return _built(d)
+
+
+def _built(d: dict[str, Any]) -> SnapshotRecord:
+    """The record from a checked dict. The keys are the fields' names and the values of their
+    types: only the lists become tuples. Every look-up (hit or miss) decodes a record, and the
+    frozen dataclass's __init__ (one object.__setattr__ a field) costs about fifteen times filling
+    __dict__ at once; an absent replaced_how or qr_version reads the class's default (None)."""
     d["pdf_sha256"] = tuple(d["pdf_sha256"])
     d["proof_sha256"] = tuple(d["proof_sha256"])
     d["signer_fingerprints"] = tuple(d["signer_fingerprints"])

@@ -18,6 +18,7 @@ share a serial — legal under RFC 5280, but verifiers that match the signer by 
 
 from __future__ import annotations
 
+import errno
 import secrets
 import socket
 import threading
@@ -339,7 +340,7 @@ def extend_demo_pki(pki: DemoPki, subjects: Iterable[SealSubject], *, now: datet
 class PkiServer:
     """Serves the demo PKI's TSA, OCSP and CRLs on 127.0.0.1 in a background thread."""
 
-    def __init__(self, pki: DemoPki) -> None:
+    def __init__(self, pki: DemoPki, *, sock: socket.socket | None = None) -> None:
         from certomancer.integrations.animator import Animator, AnimatorArchStore
         from werkzeug.serving import make_server
 
@@ -354,8 +355,26 @@ class PkiServer:
         arch = pki.architecture()
         app = _WholeSecondAnimator(AnimatorArchStore({arch.arch_label: arch}), with_web_ui=False)
         self.pki = pki
-        self._server = make_server("127.0.0.1", pki.port, app, threaded=True)
+        self._server = make_server("127.0.0.1", pki.port, app, threaded=True, fd=sock.fileno() if sock else None)
+        if sock is not None:
+            sock.close()  # the server has its own duplicate of the listening socket
         self._thread = threading.Thread(target=self._server.serve_forever, name="skillcert-pki", daemon=True)
+
+    @classmethod
+    def bound(cls, pki: DemoPki) -> PkiServer | None:
+        """A server holding the PKI's port, or ``None`` when another process holds it (that process
+        serves the same PKI: use it)."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", pki.port))
+            sock.listen(128)
+        except OSError as e:
+            sock.close()
+            if e.errno == errno.EADDRINUSE:
+                return None
+            raise
+        return cls(pki, sock=sock)
 
     def __enter__(self) -> PkiServer:
         self._thread.start()

@@ -1,6 +1,7 @@
 """Backing up and restoring a home's register (``skillcert backup`` / ``skillcert restore``).
 
-**What a backup holds**: the register (``registry.sqlite``, a consistent online copy), and the
+**What a backup holds**: the register (``registry.sqlite``, a consistent online copy — of a
+PostgreSQL register too, read in one snapshot into the same SQLite file), and the
 two small secrets without which the restored register cannot be used as before — ``publisher.key``
 (the Ed25519 key that signed the register's checkpoints: a new one would make `audit verify`
 fail them) and ``index.secret`` (the snapshot index's HMAC key: the published QR tokens and
@@ -38,10 +39,13 @@ from registry.backup import (
     REGISTER,
     BackupHeader,
     BackupInvalid,
+    has_register,
     is_backup,
     key_id,
     open_backup,
     read_header,
+    restore_postgres,
+    shown,
     write_backup,
 )
 from registry.errors import ExitCode, SkillcertError
@@ -66,6 +70,7 @@ KEY_ENV = "SKILLCERT_BACKUP_KEY"
 KEY_FILE = "backup.key"
 SECRETS = ("publisher.key", "index.secret")
 EXTRAS = (*SECRETS, "settings.toml")
+KEYS_MEMBER = "keys~"  # the data keys travel as keys~data-<id>.key, keys~current (members have no folders)
 
 
 class RestoreRefused(SkillcertError):
@@ -135,29 +140,21 @@ class BackupResult:
         return {"out": str(self.out), **self.header.as_dict(), "pruned": [str(p) for p in self.pruned]}
 
 
-def _sqlite_only(s: Settings, zh: str, en: str) -> None:
-    """Backups use SQLite's online backup API: a PostgreSQL registry is the database's to copy."""
-    if s.registry_url is not None:
-        raise SkillcertError(
-            f"登记库在 PostgreSQL 上（[registry] url），skillcert 尚不能{zh}：请用 pg_dump / pg_restore",
-            f"the registry is on PostgreSQL ([registry] url); skillcert cannot {en} it yet: use pg_dump / pg_restore",
-        )
-
-
 def backup_home(
     s: Settings, out: Path, *, now: datetime, keep: int | None = None, env: Mapping[str, str] | None = None
 ) -> BackupResult:
     """Back up the home's register (and its secrets) into ``out``; with ``keep``, delete all but the
     newest ``keep`` backups in ``out``'s folder (files with its suffix that are backups)."""
     env = os.environ if env is None else env
-    _sqlite_only(s, "备份", "back up")
-    if not s.registry_path.is_file():
-        Registry.open(s.registry_path).close()  # the one "no registry: run init" error
+    if s.registry_url is not None or not s.registry_path.is_file():
+        Registry.open(s.registry_location).close()  # the one "no registry: run init" error
+    s.home.mkdir(parents=True, exist_ok=True)
     _sweep(s.home)
     key = backup_key(s.home, env, create=True)
     extras = {name: s.home / name for name in EXTRAS if (s.home / name).is_file()}
+    extras |= {f"{KEYS_MEMBER}{p.name}": p for p in _key_files(s.keys_dir)}
     out = out.absolute()
-    header = write_backup(s.registry_path, out, key, extras=extras, now=now)
+    header = write_backup(s.registry_location, out, key, extras=extras, now=now, work_dir=s.home)
     pruned = _prune(out, keep) if keep is not None else ()
     return BackupResult(out, header, pruned)
 
@@ -209,8 +206,9 @@ class RestoreReport:
     manifest_seq: int | None
     lost: Lost | None
     prefix: bool | None  # restored log is a prefix of the published tree (None: no tree to compare)
-    replaced: Path | None  # the register that was live, kept under this name
+    replaced: Path | str | None  # the register that was live, kept under this name (PostgreSQL: a schema)
     secrets: Mapping[str, str]  # member -> restored | same | kept (the home's differs)
+    where: str = ""  # the register restored: its SQLite file or PostgreSQL URL (without the password)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -225,6 +223,7 @@ class RestoreReport:
             else {"count": self.lost.count, "first_seq": self.lost.first, "last_seq": self.lost.last},
             "published_prefix": self.prefix,
             "replaced": str(self.replaced) if self.replaced else None,
+            "registry": self.where,
             "files": dict(self.secrets),
         }
 
@@ -268,13 +267,14 @@ def restore_home(
     (the replaced register kept beside it). Entries a published manifest has and the backup lacks
     are reported in :attr:`RestoreReport.lost`."""
     env = os.environ if env is None else env
-    _sqlite_only(s, "恢复", "restore")
-    live = s.registry_path
+    url = s.registry_url
     header = read_header(file)
-    if live.exists() and not force:
+    _same_engine(header, url)
+    where = shown(s.registry_location)
+    if has_register(s.registry_location) and not force:
         raise RestoreRefused(
-            f"{live} 已有登记库，未覆盖（备份含审计日志至第 {header.audit_seq} 条）；确认要替换请加 --force",
-            f"a live register is at {live}; not overwritten (the backup holds the audit log up to entry "
+            f"{where} 已有登记库，未覆盖（备份含审计日志至第 {header.audit_seq} 条）；确认要替换请加 --force",
+            f"a live register is at {where}; not overwritten (the backup holds the audit log up to entry "
             f"#{header.audit_seq}); add --force to replace it",
         )
     key = backup_key(s.home, env, create=False)
@@ -283,37 +283,66 @@ def restore_home(
     work = Path(tempfile.mkdtemp(prefix=".restore-", dir=s.home))
     try:
         header = open_backup(file, key, work)
+        _same_engine(header, url)  # now authenticated
         found = _newest_manifest(s.home, manifest)
         pm, folder = found if found is not None else (None, None)
         keys = _keys(s.home / "publisher.key", work / "publisher.key")
-        with Registry.open(work / REGISTER) as reg:
-            seq, head = reg.audit.head()
-            within = pm is not None and pm.audit_seq <= seq
-            report = reg.audit.verify(manifest=pm if within else None, trusted_keys=keys)
-            restored_root = reg.audit.tree().root().hex()
-        problems = list(report.problems)
-        prefix = _published_prefix(folder, seq, restored_root) if pm is not None and not within else None
-        if prefix is False:
-            problems.append(
-                (
-                    f"备份的审计日志（{seq} 条）不是已发布日志的前缀：两者历史不同",
-                    f"the backup's audit log ({seq} entries) is not a prefix of the published log: the histories differ",
-                )
+        data_keys = _merged_data_keys(work, s.keys_dir)  # the home's, and the backup's it lacks
+        replaced: Path | str | None
+        if url is None:
+            with Registry.open(work / REGISTER, keys=data_keys) as reg:
+                seq, head, prefix = _check_copy(reg, pm, folder, keys)
+            replaced = _switch(work / REGISTER, s.registry_path, now)
+        else:  # into a scratch schema, verified there, then switched in
+            (seq, head, prefix), replaced = restore_postgres(
+                url, work / REGISTER, lambda reg: _check_copy(reg, pm, folder, keys), now=now, keys=data_keys
             )
-        if problems:
-            raise BackupAuditFailed(
-                f"恢复出的登记库未通过审计核验，未替换任何文件：{problems[0][0]}",
-                f"the restored register fails `audit verify`; nothing was switched: {problems[0][1]}",
-            )
-        replaced = _switch(work / REGISTER, live, now)
         files = {name: _restore_extra(work / name, s.home / name) for name in EXTRAS if (work / name).is_file()}
+        files |= _restore_data_keys(work, s.keys_dir)
         fsync_dir(s.home)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lost = Lost(pm.audit_seq - seq, seq + 1, pm.audit_seq) if pm is not None and pm.audit_seq > seq else None
     return RestoreReport(
-        header, seq, head, pm.source if pm else None, pm.audit_seq if pm else None, lost, prefix, replaced, files
+        header, seq, head, pm.source if pm else None, pm.audit_seq if pm else None, lost, prefix, replaced, files, where
     )
+
+
+def _same_engine(header: BackupHeader, url: str | None) -> None:
+    """A backup goes back into the kind of register it was taken from (the settings say which)."""
+    engine = "sqlite" if url is None else "postgresql"
+    if header.engine != engine:
+        raise RestoreRefused(
+            f"这是 {header.engine} 登记库的备份，而设置中的登记库是 {engine}（[registry] url / SKILLCERT_REGISTRY_URL）",
+            f"this is a backup of a {header.engine} register and the settings' register is {engine} "
+            "([registry] url / SKILLCERT_REGISTRY_URL names the database to restore a PostgreSQL backup into)",
+        )
+
+
+def _check_copy(
+    reg: Registry, pm: PublishedManifest | None, folder: Path | None, keys: tuple[str, ...]
+) -> tuple[int, str, bool | None]:
+    """The full `audit verify` of the restored copy (against the newest manifest when the copy
+    reaches it; else the copy must be the beginning of the published tree); ``(seq, head, prefix)``."""
+    seq, head = reg.audit.head()
+    within = pm is not None and pm.audit_seq <= seq
+    report = reg.audit.verify(manifest=pm if within else None, trusted_keys=keys)
+    restored_root = reg.audit.tree().root().hex()
+    problems = list(report.problems)
+    prefix = _published_prefix(folder, seq, restored_root) if pm is not None and not within else None
+    if prefix is False:
+        problems.append(
+            (
+                f"备份的审计日志（{seq} 条）不是已发布日志的前缀：两者历史不同",
+                f"the backup's audit log ({seq} entries) is not a prefix of the published log: the histories differ",
+            )
+        )
+    if problems:
+        raise BackupAuditFailed(
+            f"恢复出的登记库未通过审计核验，未替换任何文件：{problems[0][0]}",
+            f"the restored register fails `audit verify`; nothing was switched: {problems[0][1]}",
+        )
+    return seq, head, prefix
 
 
 def _published_prefix(folder: Path | None, size: int, root: str) -> bool | None:
@@ -362,6 +391,46 @@ def _switch(new: Path, live: Path, now: datetime) -> Path | None:
         Path(f"{live}{suffix}").unlink(missing_ok=True)
     os.replace(new, live)
     return replaced
+
+
+def _key_files(folder: Path) -> list[Path]:
+    """The data keys of the register (``registry.fieldcrypt``) and the name of the current one."""
+    if not folder.is_dir():
+        return []
+    return [*sorted(folder.glob("data-*.key")), *([folder / "current"] if (folder / "current").is_file() else [])]
+
+
+def _merged_data_keys(work: Path, home_keys: Path) -> Path:
+    """A private folder with the home's data keys and those of the backup the home lacks (its
+    ``current`` wins when the home names none): what opens the restored copy for ``audit verify``."""
+    merged = work / "keys"
+    merged.mkdir(mode=0o700)
+    for p in _key_files(home_keys):
+        write_atomic(merged / p.name, p.read_bytes(), private=True, sync_dir=False)
+    for member in sorted(work.glob(f"{KEYS_MEMBER}*")):
+        dst = merged / member.name[len(KEYS_MEMBER) :]
+        if not dst.exists():
+            write_atomic(dst, member.read_bytes(), private=True, sync_dir=False)
+    return merged
+
+
+def _restore_data_keys(work: Path, home_keys: Path) -> dict[str, str]:
+    """Put the backup's data keys the home lacks into ``keys/`` (0700, files 0600); differing
+    ones are kept, as for the other secrets."""
+    out: dict[str, str] = {}
+    members = sorted(work.glob(f"{KEYS_MEMBER}*"))
+    if members:
+        home_keys.mkdir(mode=0o700, exist_ok=True)
+    for member in members:
+        name = member.name[len(KEYS_MEMBER) :]
+        dst = home_keys / name
+        data = member.read_bytes()
+        if not dst.exists():
+            write_atomic(dst, data, private=True, sync_dir=False)
+            out[f"keys/{name}"] = "restored"
+        else:
+            out[f"keys/{name}"] = "same" if dst.read_bytes() == data else "kept"
+    return out
 
 
 def _restore_extra(src: Path, dst: Path) -> str:

@@ -8,8 +8,9 @@ download with a PDF nobody recorded, under a code on a notice nobody has. So eac
 the holder's notice, the encrypted download — is written whole under a hidden name tagged with the
 PDF's SHA-256 (``files.write_staged``), the delivery is recorded in one transaction, and the files
 are renamed into place. A run killed between the commit and the renames leaves tagged files
-behind; :meth:`Deliverer.settle` (at the start of every run, under the issue lock) renames those
-whose tag the record carries and deletes every other one.
+behind; :meth:`Deliverer.settle` (at the start and the end of every run) renames those whose tag
+the record carries and deletes every other one — except the files of certificates another live
+run holds a lease on (:mod:`skillcert.share`): those are its work in progress.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import re
 from pathlib import Path
 
 from registry import Registry
-from registry.errors import NotFound, SkillcertError
+from registry.errors import DeliveryTaken, NotFound, SkillcertError
 from registry.models import Certificate, Institution
 
 from .files import publish_staged, staged_files, write_staged
@@ -42,30 +43,50 @@ class Deliverer:
         level: str,
         site_url: str,
         actor: str,
+        holder: str | None = None,
     ) -> None:
         self.reg, self.inst, self.level, self.site_url, self.actor = reg, inst, level, site_url, actor
+        self.holder = holder  # the issue run's claim name: deliveries are recorded only under its leases
         self.out_dir, self.downloads_dir = out_dir, downloads_dir
         self.notices = out_dir / "notices"
         self.folders = [out_dir, self.notices, *([downloads_dir] if downloads_dir else [])]
 
+    def _busy(self) -> frozenset[int]:
+        """Certificates another live issue run holds: its temp and staged files are work in progress."""
+        return frozenset() if self.holder is None else self.reg.claims.others_live(self.inst.code, self.holder)
+
     def sweep(self) -> None:
         """Remove temp files a killed run of this institution left (``write_atomic`` renames only
-        complete files); other institutions' runs may be writing theirs in the same folders."""
-        ours = re.compile(rf"^\.+{re.escape(self.inst.code)}\d{{9}}\.(pdf|txt|bin)\..*\.part$")
+        complete files); other institutions' runs, and other live runs of this one, may be writing
+        theirs in the same folders."""
+        ours = re.compile(rf"^\.+({re.escape(self.inst.code)}\d{{9}})\.(pdf|txt|bin)\..*\.part$")
+        busy = self._busy()
         for folder in self.folders:
             if folder.is_dir():
                 for tmp in folder.glob(".*.part"):
-                    if ours.match(tmp.name):
+                    if (m := ours.match(tmp.name)) and not self._held_elsewhere(m.group(1), busy):
                         tmp.unlink(missing_ok=True)
 
+    def _held_elsewhere(self, number: str, busy: frozenset[int]) -> bool:
+        if not busy:
+            return False
+        try:
+            return self.reg.certificates.get(number).id in busy
+        except NotFound:
+            return False
+
     def settle(self, prefix: str) -> None:
-        """Publish the staged files whose delivery was recorded, discard the rest (see the module)."""
+        """Publish the staged files whose delivery was recorded, discard the rest (see the module) —
+        but leave alone those of certificates another live run holds."""
+        busy = self._busy()
         for folder in self.folders:
             for staged, path, tag in staged_files(folder, prefix):
                 try:
                     c = self.reg.certificates.get(path.stem)
                 except NotFound:
                     staged.unlink(missing_ok=True)
+                    continue
+                if c.id in busy:
                     continue
                 d = self.reg.seals.delivery(c.id)
                 if d is not None and d.pdf_sha256.startswith(tag):
@@ -85,10 +106,20 @@ class Deliverer:
         try:
             staged = [(write_staged(path, data, sha[:16]), path) for path, data in files]
             self.reg.seals.mark_delivered(
-                c.id, c.version, pdf_sha256=sha, file_name=f"{number}.pdf", level=self.level, actor=self.actor
+                c.id,
+                c.version,
+                pdf_sha256=sha,
+                file_name=f"{number}.pdf",
+                level=self.level,
+                actor=self.actor,
+                claim=self.holder,
             )
             for s, path in staged:
                 publish_staged(s, path)
+        except DeliveryTaken:  # another run's file is the delivered one: ours were never visible
+            for s, _ in staged:
+                s.unlink(missing_ok=True)
+            raise
         except Exception as e:
             with contextlib.suppress(OSError):
                 self.settle(number)  # recorded: publish what was staged; not recorded: leave nothing behind

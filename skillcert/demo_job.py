@@ -22,6 +22,7 @@ from search_index import publish
 from sign import PadesLevel, PkiServer
 
 from .demo import DEMO_DIR
+from .keys_job import first_data_key
 from .pipeline import IssueOptions, issue_batch
 from .seals import setup_demo_pki
 from .settings import SETTINGS_TEMPLATE, Settings
@@ -72,7 +73,8 @@ def run_demo(
     if not s.settings_path.exists():
         s.settings_path.write_text(SETTINGS_TEMPLATE, encoding="utf-8")
     result = DemoResult(s.home)
-    with Registry.create(s.registry_location) as reg:
+    first_data_key(s)
+    with Registry.create(s.registry_location, keys=s.keys_dir) as reg:
         for filing_name, results_name in DEMO_BATCHES:
             inst = institution_from_toml((DEMO_DIR / filing_name).read_text(encoding="utf-8"), source=filing_name)
             result.institutions.append(inst.code)

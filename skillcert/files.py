@@ -45,8 +45,15 @@ def write_staged(path: Path, data: bytes, tag: str) -> Path:
 
 
 def publish_staged(staged: Path, path: Path) -> None:
-    """Rename a staged file to its real name (atomic: readers see the old file or the new one)."""
-    os.replace(staged, path)
+    """Rename a staged file to its real name (atomic: readers see the old file or the new one).
+
+    A staged file already gone while its real name exists was published by another issue run's
+    :meth:`~skillcert.delivery.Deliverer.settle` (it publishes only what the record names)."""
+    try:
+        os.replace(staged, path)
+    except FileNotFoundError:
+        if not path.is_file():
+            raise
 
 
 def staged_files(folder: Path, prefix: str = "") -> Iterator[tuple[Path, Path, str]]:

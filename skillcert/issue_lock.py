@@ -1,4 +1,7 @@
-"""One issue run at a time per institution: an ``flock`` on ``<home>/locks/issue-<code>.lock``.
+"""One issue run at a time per institution on SQLite: an ``flock`` on ``<home>/locks/issue-<code>.lock``.
+
+(On a PostgreSQL registry there is no such lock: any number of runs share the batch through
+leases, see :mod:`skillcert.share`.)
 
 Two runs delivering the same certificates would each render and seal them and then fight over
 the delivery record and the holder's files. The lock is taken before any number is allocated,
@@ -29,7 +32,6 @@ from registry.errors import ExitCode, SkillcertError
 __all__ = ["IssueLocked", "issue_lock", "lock_path"]
 
 _HELD: dict[Path, int] = {}  # lock file -> depth, in this process
-_SHARED: dict[str, int] = {}  # advisory lock -> depth, in this process
 
 
 class IssueLocked(SkillcertError):
@@ -52,39 +54,6 @@ class IssueLocked(SkillcertError):
 
     def as_dict(self) -> dict[str, object]:
         return {**super().as_dict(), "holder": self.holder}
-
-
-@contextmanager
-def _shared_lock(reg: Registry, code: str) -> Iterator[None]:
-    """The issue lock of a PostgreSQL registry: an advisory lock, held by this process's own
-    connection (dropped by the server when the process ends, even under SIGKILL)."""
-    from registry._pg import PostgresDatabase
-
-    db = reg.db
-    assert isinstance(db, PostgresDatabase)
-    name = f"skillcert-issue-{code}"
-    if name in _SHARED:
-        _SHARED[name] += 1
-        try:
-            yield
-        finally:
-            _SHARED[name] -= 1
-        return
-    since = datetime.now().astimezone().isoformat(timespec="seconds")
-    holder = f"skillcert {os.getpid()}@{socket.gethostname()} {since}"
-    with db.session_lock(name, holder) as got:
-        if not got:
-            who = db.lock_holder(name).split(" ")
-            info: dict[str, object] = {}
-            if len(who) == 3 and "@" in who[1]:
-                pid, host = who[1].split("@", 1)
-                info = {"pid": pid, "host": host, "since": who[2]}
-            raise IssueLocked(code, Path(f"{db.where}#{name}"), info)
-        _SHARED[name] = 1
-        try:
-            yield
-        finally:
-            del _SHARED[name]
 
 
 def lock_path(reg: Registry, code: str) -> Path:
@@ -122,9 +91,8 @@ def _alive(holder: dict[str, object]) -> bool:
 def issue_lock(reg: Registry, code: str) -> Iterator[None]:
     """Hold the institution's issue lock for the block, or raise :class:`IssueLocked` at once."""
     reg.institutions.get(code)  # NotFound for an unknown code, before any file is named after it
-    if not isinstance(reg.db, SqliteDatabase):  # a shared PostgreSQL registry: one lock for every machine
-        with _shared_lock(reg, code):
-            yield
+    if not isinstance(reg.db, SqliteDatabase):  # a shared PostgreSQL registry: runs share the batch (share.py)
+        yield
         return
     path = lock_path(reg, code).absolute()
     if path in _HELD:

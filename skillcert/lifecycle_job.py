@@ -45,6 +45,7 @@ def issue_options(
         trust_roots=s.trust_roots,
         downloads_dir=s.downloads_dir if notices else None,
         allow_local_site=s.allow_local_site,
+        lease_seconds=s.issue_lease_seconds,
     )
 
 

@@ -1,38 +1,41 @@
 """The issue pipeline: allocate numbers → render → seal → write ``<number>.pdf`` → record delivery.
 
-One run at a time per institution (``issue_lock``, taken before anything is allocated), and a run
-that cannot seal — no filed key for a seal the style needs, a key that does not open — is refused
-before it numbers anything. Resumable: numbers are allocated in one transaction; each certificate
+On SQLite one run at a time per institution (``issue_lock``, taken before anything is allocated);
+on a shared PostgreSQL registry any number of runs, on any machines, split the batch by claiming
+a few certificates at a time (``share``). A run that cannot seal — no filed key for a seal the
+style needs, a key that does not open — is refused before it numbers anything. The work in the
+worker processes is :mod:`skillcert.production`. Resumable: numbers are allocated in one transaction; each certificate
 is delivered on its own (``delivery``): its files (PDF, holder's notice, encrypted download)
 staged, its SHA-256 recorded, then the files renamed into place. Killed at any moment and run
 again, it finishes the batch: no duplicate number, no gap, no half-written file, and every
-holder's notice code opens the PDF the delivery record names. Whatever fails inside a worker process comes back
-as data and ends as one bilingual error naming the certificates; nothing is lost by rerunning.
+holder's notice code opens the PDF the delivery record names. Whatever fails inside a worker
+process comes back as data and ends as one bilingual error naming the certificates; nothing is
+lost by rerunning.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from registry import Registry
-from registry.errors import ExitCode, Problem, SkillcertError
+from registry.errors import DeliveryTaken, ExitCode, Problem, SkillcertError
 from registry.models import Certificate, CertStatus, Institution, Style
-from render import DocumentKind, RecordRejected, Renderer, RenderError, RenderSettings, embedded_record
-from search_index.downloads import encrypt_pdf, new_download_code
+from render import DocumentKind, EmbeddedRecord, RecordRejected, Renderer, RenderSettings, embedded_record
 from sign import PadesLevel, Sealer, SealOptions
 
 from .delivery import Deliverer
 from .issue_lock import issue_lock
-from .seals import IdentitySpec, boxes_of, identity_spec, signers_for
+from .paper_run import check_paper_stock, paper_serials
+from .production import WORKER, Failed, Job, Produced, download_package, produce, reason, run_pool
+from .seals import IdentitySpec, identity_spec, signers_for
+from .share import Share
 from .site_url import check_site_url
 
 __all__ = ["IssueIncomplete", "IssueOptions", "IssueSummary", "NotReadyToSeal", "issue_batch", "ready_to_seal"]
@@ -55,6 +58,8 @@ class IssueOptions:
     paper: bool = False
     # real keys may seal QR codes pointing at a loopback site (a test only; see ``site_url``)
     allow_local_site: bool = False
+    # how long this run's claim on a certificate it is making lasts unrenewed (see ``share``)
+    lease_seconds: float = 120.0
 
 
 @dataclass(slots=True)
@@ -63,6 +68,7 @@ class IssueSummary:
     numbered: int = 0
     delivered: int = 0
     recovered: int = 0  # written by an interrupted run, recorded now
+    taken_by_others: int = 0  # produced here, but another run's delivery came first (its file is kept)
     seconds: float = 0.0
     render_ms: list[float] = field(default_factory=list)
     seal_ms: list[float] = field(default_factory=list)
@@ -106,7 +112,7 @@ class IssueIncomplete(SkillcertError):
 
     exit_code = ExitCode.INCOMPLETE
 
-    def __init__(self, summary: IssueSummary, failures: list[_Failed], *, not_tried: int) -> None:
+    def __init__(self, summary: IssueSummary, failures: list[Failed], *, not_tried: int) -> None:
         groups: dict[tuple[str, str], list[str]] = {}
         for f in failures:
             groups.setdefault((f.zh, f.en), []).append(f.number)
@@ -129,111 +135,14 @@ class IssueIncomplete(SkillcertError):
         self.summary = summary
 
 
-# --- worker side (one Renderer and one Sealer per process, loaded once) ------------------------
-_WORKER: dict[str, Any] = {}
-
-
-@dataclass(frozen=True, slots=True)
-class _Failed:
-    """What went wrong with one certificate in a worker: data, so it always crosses the process
-    boundary (an exception may not unpickle, and then the whole pool breaks)."""
-
-    certificate_id: int
-    number: str
-    zh: str
-    en: str
-    exit_code: ExitCode
-    one_record: bool  # a problem of this record's data (rendering): the batch goes on without it
-
-
-def _reason(e: BaseException) -> tuple[str, str, ExitCode]:
-    if isinstance(e, SkillcertError):
-        return e.zh, e.en, e.exit_code
-    return f"意外错误 {type(e).__name__}：{e}", f"unexpected error {type(e).__name__}: {e}", ExitCode.ERROR
-
-
-Produced = tuple[int, bytes, float, float, tuple[str, bytes] | None]
-
-
-def _init_worker(
-    render_settings: RenderSettings, specs: list[IdentitySpec], seal_options: SealOptions, downloads: bool
-) -> None:
-    import atexit
-
-    try:
-        _WORKER["renderer"] = Renderer(render_settings)
-        atexit.register(_WORKER["renderer"].close)
-        _WORKER["sealer"] = Sealer(signers_for(specs), seal_options)
-    except Exception as e:  # reported with every job: a failing initializer would break the pool
-        _WORKER["init_error"] = _reason(e)
-    _WORKER["downloads"] = downloads
-
-
-def _package(number: str, pdf: bytes) -> tuple[str, bytes]:
-    """A fresh download code and the PDF encrypted under it (scrypt + AES-GCM, in the worker)."""
-    code = new_download_code()
-    return code, encrypt_pdf(pdf, code, number=number)
-
-
-Job = tuple[Certificate, Institution, bytes, Style | None, date | None, str | None]
-
-
-def _produce(job: Job) -> Produced | _Failed:
-    record, inst, photo, style, replaced_on, serial = job
-    if "init_error" in _WORKER:
-        zh, en, code = _WORKER["init_error"]
-        return _Failed(record.id, str(record.number), zh, en, code, one_record=False)
-    try:
-        t0 = time.perf_counter()
-        kind = DocumentKind.REPLACEMENT if replaced_on else DocumentKind.CERTIFICATE
-        rendered = _WORKER["renderer"].render(
-            record, inst, photo=photo, kind=kind, style=style, replacement_date=replaced_on, serial_no=serial
-        )
-        t1 = time.perf_counter()
-        boxes = boxes_of(rendered)
-        sealed = _WORKER["sealer"].seal(rendered.pdf, boxes)
-        t2 = time.perf_counter()
-        package = _package(str(record.number), sealed) if _WORKER["downloads"] else None
-    except Exception as e:  # every failure reaches the user as a bilingual error naming the certificate
-        zh, en, code = _reason(e)
-        return _Failed(record.id, str(record.number), zh, en, code, one_record=isinstance(e, RenderError))
-    return record.id, sealed, (t1 - t0) * 1000, (t2 - t1) * 1000, package
-
-
-# --- main side -------------------------------------------------------------------------------
 def _jobs(
-    reg: Registry, inst: Institution, ids: list[int], style: Style | None, serials: dict[int, str]
+    reg: Registry, inst: Institution, ids: Iterable[int], style: Style | None, serials: dict[int, str]
 ) -> Iterator[Job]:
     """One render job per certificate: a reissued one (补发) renders as a replacement with its date."""
     for cid in ids:
         c = reg.certificates.by_id(cid)
         replaced_on = reg.lifecycle.replacement_date(cid) if c.version > 1 else None
         yield c, inst, reg.certificates.photo(c.photo_sha256), style, replaced_on, serials.get(cid)
-
-
-def _paper_serials(reg: Registry, code: str, ids: list[int], on: date, actor: str) -> dict[int, str]:
-    """The blank sheet each certificate prints on: its sheet if it has one for this version, else
-    one drawn now — all in one transaction, so short stock refuses the batch before anything renders."""
-    latest: dict[int, tuple[str, date | None]] = {}
-    for sheet in reg.blanks.sheets(code, state="printed"):
-        if sheet.certificate_id is not None:
-            latest[sheet.certificate_id] = (sheet.serial, sheet.changed_on)  # serials ascend: the last is newest
-    out: dict[int, str] = {}
-    first, again = [], []
-    for cid in ids:
-        have = latest.get(cid)
-        replaced_on = reg.lifecycle.replacement_date(cid)
-        if have is None:
-            first.append(cid)
-        elif replaced_on is not None and (have[1] is None or have[1] < replaced_on):
-            again.append(cid)  # a replacement prints on a new sheet
-        else:
-            out[cid] = have[0]
-    if first:
-        out.update(reg.blanks.draw_many(code, first, on=on, actor=actor))
-    if again:
-        out.update(reg.blanks.draw_many(code, again, on=on, actor=actor, replacement=True))
-    return out
 
 
 def ready_to_seal(
@@ -259,7 +168,7 @@ def ready_to_seal(
         try:
             sealer = Sealer(signers_for(specs), opts)
         except Exception as e:  # a key file or token that does not open, a TSA or trust root missing
-            zh, en, _ = _reason(e)
+            zh, en, _ = reason(e)
             raise NotReadyToSeal(inst, f"的签名密钥不能使用：{zh}", f"cannot seal: {en}") from e
     except BaseException:
         renderer.close()
@@ -300,6 +209,24 @@ def _issue_locked(
     actor: str,
     progress: Callable[[int], None] | None,
 ) -> IssueSummary:
+    share = Share.start(
+        reg, opts.institution_code, lease_seconds=opts.lease_seconds, chunk=2 * opts.workers, exclusive=_exclusive(reg)
+    )
+    try:
+        return _issue_share(reg, opts, share, render_settings=render_settings, actor=actor, progress=progress)
+    finally:
+        share.close()
+
+
+def _issue_share(
+    reg: Registry,
+    opts: IssueOptions,
+    share: Share,
+    *,
+    render_settings: RenderSettings,
+    actor: str,
+    progress: Callable[[int], None] | None,
+) -> IssueSummary:
     started = time.perf_counter()
     summary = IssueSummary(opts.institution_code)
     inst = reg.institutions.get(opts.institution_code)
@@ -311,6 +238,7 @@ def _issue_locked(
         level=opts.level.value,
         site_url=render_settings.site_url,
         actor=actor,
+        holder=share.holder,
     )
     out.sweep()
     out.settle(inst.code)  # what a killed run recorded but had not renamed yet
@@ -322,36 +250,58 @@ def _issue_locked(
     specs = [identity_spec(i) for i in keys]
     seal_options = SealOptions(level=opts.level, tsa_url=opts.tsa_url, trust_roots=opts.trust_roots)
     renderer, sealer = ready_to_seal(inst, (opts.style or inst.style).value, specs, render_settings, seal_options)
-    todo: list[int] = []
-    failures: list[_Failed] = []
+    failures: list[Failed] = []
     try:
         _make_folders(opts)  # a folder that cannot be made refuses the run before any number is allocated
         summary.numbered = len(reg.certificates.issue(inst.code, opts.issue_date, actor=actor))
+        serials: dict[int, str] = {}
+        if opts.paper:
+            check_paper_stock(reg, inst.code)
 
-        for cid in reg.seals.undelivered_ids(inst.code):  # a file an older version left unrecorded: record it as it is
+        def deliver(c: Certificate, pdf: bytes, package: tuple[str, bytes] | None) -> bool:
+            """Record and publish; False when another run delivered it first (its file is kept)."""
+            try:
+                out.deliver(c, pdf, package)
+            except DeliveryTaken:
+                summary.taken_by_others += 1
+                return False
+            share.keep_alive()
+            return True
+
+        def recovered(cid: int) -> bool:
+            """A file an older version of skillcert left unrecorded: record it as it is."""
             c = reg.certificates.by_id(cid)
             path = opts.out_dir / f"{c.number}.pdf"
-            if path.is_file():
-                data = path.read_bytes()
-                try:
-                    rec = embedded_record(data) if data.startswith(b"%PDF-") else None
-                except RecordRejected:
-                    rec = None  # not a record this registry wrote: the certificate is issued again
-                if rec is not None and rec.number == c.number and rec.version == c.version:
-                    package = _package(str(c.number), data) if opts.downloads_dir is not None else None
-                    out.deliver(c, data, package)  # a fresh notice and download: any old pair is unrecorded
-                    summary.recovered += 1
-                    continue
-            todo.append(cid)
+            if not path.is_file():
+                return False
+            data = path.read_bytes()
+            try:
+                rec = embedded_record(data) if data.startswith(b"%PDF-") else None
+            except RecordRejected:
+                rec = None  # not a record this registry wrote: the certificate is issued again
+            if rec is None or not _same_certificate(rec, c):
+                return False
+            package = download_package(str(c.number), data) if opts.downloads_dir is not None else None
+            if deliver(c, data, package):  # a fresh notice and download: any old pair is unrecorded
+                summary.recovered += 1
+            return True
 
-        def take(result: Produced | _Failed) -> bool:
+        def todo() -> Iterator[int]:
+            for chunk in share.chunks():
+                ids = [cid for cid in chunk if not recovered(cid)]
+                if opts.paper and ids:
+                    serials.update(paper_serials(reg, inst.code, ids, opts.issue_date, actor))
+                yield from ids
+
+        def take(result: Produced | Failed) -> bool:
             """Deliver one result; False when the batch should stop."""
-            if isinstance(result, _Failed):
+            if isinstance(result, Failed):
                 failures.append(result)
                 return result.one_record
             cid, pdf, render_ms, seal_ms, package = result
             t = time.perf_counter()
-            out.deliver(reg.certificates.by_id(cid), pdf, package)
+            if not deliver(reg.certificates.by_id(cid), pdf, package):
+                return True
             summary.write_ms.append((time.perf_counter() - t) * 1000)
             summary.render_ms.append(render_ms)
             summary.seal_ms.append(seal_ms)
@@ -360,36 +310,77 @@ def _issue_locked(
                 progress(1)
             return True
 
-        serials = _paper_serials(reg, inst.code, todo, opts.issue_date, actor) if opts.paper and todo else {}
         downloads = opts.downloads_dir is not None
-        if todo and opts.workers <= 1:
-            _WORKER.update(renderer=renderer, sealer=sealer, downloads=downloads)
-            try:
-                for job in _jobs(reg, inst, todo, opts.style, serials):
-                    if not take(_produce(job)):
-                        break
-            finally:
-                _WORKER.clear()
-        elif todo:
-            # while the workers start (≈ 1-2 s: interpreter, imports, fonts, first compile), this
-            # process produces with the renderer and sealer it has already checked; then it only delivers
-            _WORKER.update(renderer=renderer, sealer=sealer, downloads=downloads)
-            try:
-                _run_pool(
-                    opts.workers,
-                    (render_settings, specs, seal_options, downloads),
-                    _jobs(reg, inst, todo, opts.style, serials),
-                    take,
-                    on_workers_up=renderer.close,
-                )
-            finally:
-                _WORKER.clear()
+        WORKER.update(renderer=renderer, sealer=sealer, downloads=downloads)
+        renderer_open = True
+
+        def workers_up() -> None:  # the pool answers: this process only delivers from now on
+            nonlocal renderer_open
+            renderer_open = False
+            renderer.close()
+
+        try:
+            while True:  # a pass over what this run can claim; then wait for other live runs' shares
+                jobs = _jobs(reg, inst, todo(), opts.style, serials)
+                first = next(jobs, None)
+                if first is None:
+                    stopped = False
+                elif opts.workers <= 1:
+                    stopped = not all(take(produce(job)) for job in itertools.chain([first], jobs))
+                else:
+                    # while the workers start (≈ 1-2 s: interpreter, imports, fonts, first compile), this
+                    # process produces with the renderer and sealer it has already checked; then it only delivers
+                    stopped = not run_pool(
+                        opts.workers,
+                        (render_settings, specs, seal_options, downloads),
+                        itertools.chain([first], jobs),
+                        take,
+                        on_workers_up=workers_up if renderer_open else None,
+                    )
+                if stopped or not share.others_working():
+                    break
+            out.sweep()  # what a run killed mid-write left on certificates claimed from it since
+            out.settle(inst.code)
+        finally:
+            WORKER.clear()
     finally:
         renderer.close()
     if failures:
-        raise IssueIncomplete(summary, failures, not_tried=len(todo) - summary.delivered - len(failures))
+        left = sum(1 for _ in reg.seals.undelivered_ids(inst.code)) - len(failures)
+        raise IssueIncomplete(summary, failures, not_tried=max(0, left))
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _same_certificate(rec: EmbeddedRecord, c: Certificate) -> bool:
+    """Is this embedded record the register's certificate as it stands — the same number and
+    version, holder, data and QR token? (A register restored from a backup taken before its
+    numbers were given numbers them again with new tokens, or for other holders: the file left
+    from before is then another certificate, and is issued again.)"""
+    token = c.qr_token or ""
+    return (rec.kind == DocumentKind.CERTIFICATE.value or rec.kind == DocumentKind.REPLACEMENT.value) and (
+        rec.number == c.number
+        and rec.version == c.version
+        and rec.name == c.name
+        and rec.id_type == c.id_type
+        and rec.id_number == c.id_number
+        and rec.occupation == c.occupation
+        and rec.job == c.job
+        and rec.level == c.level
+        and rec.issue_date == c.issue_date
+        and rec.institution_code == c.institution_code
+        and rec.photo_sha256 in (None, c.photo_sha256)
+        and bool(token)
+        and rec.qr_url is not None
+        and rec.qr_url.endswith(f"/c/{c.number}?t={token}")
+    )
+
+
+def _exclusive(reg: Registry) -> bool:
+    """Does this run hold the only issue lock (SQLite), so no other run of the institution is alive?"""
+    from registry._db import SqliteDatabase
+
+    return isinstance(reg.db, SqliteDatabase)
 
 
 def _make_folders(opts: IssueOptions) -> None:
@@ -402,57 +393,6 @@ def _make_folders(opts: IssueOptions) -> None:
                 f"无法创建文件夹 {folder}：{e.strerror or e}；未分配任何编号",
                 f"cannot create the folder {folder}: {e.strerror or e}; no number was allocated",
             ) from e
-
-
-def _run_pool(
-    workers: int,
-    initargs: tuple[Any, ...],
-    jobs: Iterator[Job],
-    take: Callable[[Produced | _Failed], bool],
-    *,
-    on_workers_up: Callable[[], None],
-) -> None:
-    """Jobs to ``workers`` spawned processes, a bounded number in flight; until the first of them
-    answers, this process runs a job itself (``_produce`` with its own ``_WORKER``) whenever none
-    is ready, then calls ``on_workers_up`` (to free its renderer) and only delivers."""
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import Future
-
-    ctx = multiprocessing.get_context("spawn")
-    window = 4 * workers
-    try:
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=initargs
-        ) as pool:
-            inflight: deque[Future[Produced | _Failed]] = deque()
-            local = True
-            try:
-                for job in jobs:
-                    if local and len(inflight) >= window and not inflight[0].done():
-                        if not take(_produce(job)):  # every slot taken, no worker has answered yet: make it here
-                            return
-                        continue
-                    inflight.append(pool.submit(_produce, job))
-                    while inflight and (len(inflight) > window or inflight[0].done()):
-                        done = inflight.popleft()
-                        if local:  # a worker has answered: they are up
-                            local = False
-                            on_workers_up()
-                        if not take(done.result()):
-                            return
-                while inflight:
-                    if not take(inflight.popleft().result()):
-                        return
-            finally:  # stopping (or an error here): do not wait for the queued jobs
-                if local:
-                    on_workers_up()
-                pool.shutdown(wait=True, cancel_futures=True)
-    except BrokenProcessPool as e:
-        raise SkillcertError(
-            f"签发工作进程意外退出（{e}）；已交付的证书不受影响，重新运行同一命令即可续完",
-            f"a worker process ended unexpectedly ({e}); what was delivered stays delivered: rerun to resume",
-        ) from e
 
 
 def default_workers() -> int:

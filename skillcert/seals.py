@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -174,16 +176,31 @@ def seal_services(s: Settings) -> AbstractContextManager[object]:
     pki = DemoPki.at(pki_dir, password=DEMO_PASSWORD)
     if s.tsa_url is None or not s.tsa_url.startswith(pki.url):
         return nullcontext()
-    if _answering(pki.port):  # already served (`skillcert pki serve`, another run): use that one
-        return nullcontext()
-    return PkiServer(pki)
+    return _shared_demo_services(pki, pki_dir / ".services.lock")
 
 
-def _answering(port: int) -> bool:
-    import socket
+@contextmanager
+def _shared_demo_services(pki: DemoPki, users: Path) -> Iterator[None]:
+    """The demo PKI served for the block — by this process, or by another run already serving it.
 
+    Several runs on one machine (two ``skillcert issue`` runs sharing a batch, an issue and a
+    renew) use one server on the PKI's fixed port (its URLs are inside the certificates). Each
+    holds a shared ``flock`` on ``users`` while it seals; the process whose server it is waits,
+    before stopping it, until it can take the lock alone — no other run is sealing with it. A run
+    arriving while a server stops waits for the lock, then finds the port free and serves it
+    itself. Only the port decides who serves (``PkiServer.bound``), so two runs starting at the
+    same moment never collide on it. (``skillcert pki serve`` also answers on the port, for as
+    long as it runs.)"""
+    fd = os.open(users, os.O_RDWR | os.O_CREAT, 0o600)
+    server: PkiServer | None = None
     try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        server = PkiServer.bound(pki)  # None: another process serves the port
+        if server is not None:
+            server.__enter__()
+        yield
+    finally:
+        if server is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # every other run using this server has finished sealing
+            server.stop()
+        os.close(fd)  # releases the lock (the kernel does it on any exit, even SIGKILL)

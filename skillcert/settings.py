@@ -72,6 +72,11 @@ SETTINGS_TEMPLATE = """\
 # url = "postgresql://skillcert@db.example/skillcert"  # a PostgreSQL registry (or $SKILLCERT_REGISTRY_URL);
 #                                       # default: registry.sqlite in this folder
 
+[issue]
+# lease_seconds = 120                   # how long an issue run's hold on the certificates it is making lasts
+#                                       # unrenewed: runs on a shared registry take over a killed run's share
+#                                       # this long after its last delivery
+
 [site]
 # max_upload_mb = 10                    # PDF upload limit of the verification site
 # lookup_per_minute = 30                # per client and worker: two-of-three queries (burst 10)
@@ -103,6 +108,7 @@ class Settings:
     trust_roots: tuple[Path, ...] = ()
     site: Mapping[str, object] = field(default_factory=dict)  # the [site] table, see verify.SiteSettings
     registry_url: str | None = None  # [registry] url / $SKILLCERT_REGISTRY_URL: a PostgreSQL registry
+    issue_lease_seconds: float = 120.0  # [issue] lease_seconds: see skillcert.pipeline
 
     @property
     def registry_path(self) -> Path:
@@ -117,6 +123,12 @@ class Settings:
     def has_registry(self) -> bool:
         """Is there a registry to open (a PostgreSQL one is assumed to be there; opening says if not)?"""
         return self.registry_url is not None or self.registry_path.exists()
+
+    @property
+    def keys_dir(self) -> Path:
+        """The data keys that seal holders' names, ID numbers and photos in the registry
+        (``registry.fieldcrypt``); never inside the database, never in a snapshot."""
+        return self.home / "keys"
 
     @property
     def downloads_dir(self) -> Path:
@@ -165,6 +177,14 @@ class Settings:
         registry_url = env.get("SKILLCERT_REGISTRY_URL") or (
             registry.get("url") if isinstance(registry, dict) else None
         )
+        issue = data.get("issue", {})
+        lease = issue.get("lease_seconds", 120) if isinstance(issue, dict) else 120
+        if isinstance(lease, bool) or not isinstance(lease, int | float) or not 1 <= lease <= 86400:
+            raise SkillcertError(
+                f"设置文件 {path}：[issue] lease_seconds 应为 1 至 86400 之间的秒数，而不是 {lease!r}",
+                f"settings file {path}: [issue] lease_seconds must be a number of seconds from 1 to 86400, "
+                f"not {lease!r}",
+            )
         return cls(
             home=home,
             actor=actor,
@@ -181,6 +201,7 @@ class Settings:
             trust_roots=roots,
             site=site_table,
             registry_url=str(registry_url) if registry_url else None,
+            issue_lease_seconds=float(lease),
         )
 
     def render_settings(self) -> RenderSettings:

@@ -114,7 +114,16 @@ def test_a_backup_taken_while_numbers_are_allocated_restores_and_verifies(
     seqs = [int(str(b["audit_seq"])) for b in taken]
     assert start_seq < seqs[0] <= seqs[1] < final_seq, (start_seq, seqs, final_seq)
     assert stat.S_IMODE((home / "backup.key").stat().st_mode) == 0o600
-    assert set(dict(taken[0]["files"])) == {"registry.sqlite", "publisher.key", "index.secret", "settings.toml"}  # type: ignore[call-overload]
+    kid = (home / "keys" / "current").read_text().strip()  # the data keys travel with the backup
+    members = {
+        "registry.sqlite",
+        "publisher.key",
+        "index.secret",
+        "settings.toml",
+        "keys~current",
+        f"keys~data-{kid}.key",
+    }
+    assert set(dict(taken[0]["files"])) == members  # type: ignore[call-overload]
 
     # disaster: a new, empty home on another machine; the key comes from the environment
     key = (home / "backup.key").read_text().strip()
@@ -124,8 +133,11 @@ def test_a_backup_taken_while_numbers_are_allocated_restores_and_verifies(
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
     assert d["audit_seq"] == seqs[0] and d["audit_verify"] == "ok" and d["lost"] is None
-    assert d["files"] == {k: "restored" for k in ("publisher.key", "index.secret", "settings.toml")}
+    restored = ("publisher.key", "index.secret", "settings.toml", "keys/current", f"keys/data-{kid}.key")
+    assert d["files"] == {k: "restored" for k in restored}
     assert stat.S_IMODE((fresh / "publisher.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((fresh / "keys" / f"data-{kid}.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((fresh / "keys").stat().st_mode) == 0o700
     assert not (fresh / "registry.sqlite-wal").exists()
     _no_leftovers(fresh)
     v = run2("audit", "verify", "--json")
@@ -204,7 +216,9 @@ def test_restore_over_a_live_register_needs_force(run: Run, home: Path, tmp_path
     kept = Path(d["replaced"])
     with Registry.open(kept) as reg:  # the replaced register is kept, whole (its WAL folded in)
         assert reg.audit.head()[0] == after and reg.audit.verify_chain() is None
-    assert d["files"] == {k: "same" for k in ("publisher.key", "index.secret", "settings.toml")}
+    kid = (home / "keys" / "current").read_text().strip()
+    same = ("publisher.key", "index.secret", "settings.toml", "keys/current", f"keys/data-{kid}.key")
+    assert d["files"] == {k: "same" for k in same}
     with Registry.open(home / "registry.sqlite") as reg:
         assert reg.audit.head()[0] == b["audit_seq"]
     _no_leftovers(home)

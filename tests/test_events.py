@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import tempfile
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -85,6 +87,8 @@ def _busy(reg: Registry) -> None:
     reg.institutions.retire(DEMO_CODES["guangdong"], on=DAY, reason="撤销", actor="t")
     reg.institutions.retire(DEMO_CODES["ministry"], on=DAY, reason="合并", merged_into=BJ, actor="t")
     reg.audit.record("s1", SnapshotPublished(incremental=False, audit_seq=1, certificates=6), actor="t")
+    with tempfile.TemporaryDirectory() as keys:  # a register in clear, encrypted by its first rotation
+        reg.keys.rotate(Path(keys), actor="t")
 
 
 def test_every_entry_is_a_declared_event_encoded_exactly_as_logged(reg: Registry) -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -40,6 +40,7 @@ from ._site import (
     lookup_two,
     pdf_response,
 )
+from ._templates import environment
 from .check import VERDICT_TEXT, Verdict
 from .i18n import translator
 from .present import Messages, beijing_iso, beijing_time, check_groups, seal_lines
@@ -47,6 +48,10 @@ from .sealed_document import DocumentReport
 from .settings import SiteSettings
 
 __all__ = ["create_app"]
+
+
+# the filter for templates: the same few times (a snapshot's) on most pages, converted once
+_bj = functools.lru_cache(maxsize=256)(beijing_time)
 
 
 def _lang(request: Request) -> str:
@@ -71,11 +76,13 @@ def _switch_url(request: Request, lang: str) -> str:
 class Pages:
     def __init__(self, site: Site) -> None:
         self.site = site
-        env = Environment(
-            loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "svg"]), auto_reload=False
-        )
-        env.filters["bj"] = beijing_time  # an ISO time (UTC) in Beijing time, for people
-        self.templates = Jinja2Templates(env=env)
+        # one environment per language, its words folded into the templates (verify/_templates.py)
+        self._templates: dict[str, Jinja2Templates] = {}
+        for lang in ("zh", "en"):
+            env = environment(TEMPLATES, lang)
+            env.filters["bj"] = _bj  # an ISO time (UTC) in Beijing time, for people
+            self._templates[lang] = Jinja2Templates(env=env)
+        self.templates = self._templates["zh"]
         # what every page of one language shares, made once
         self._lang_ctx: dict[str, dict[str, Any]] = {
             lang: {
@@ -87,7 +94,8 @@ class Pages:
             }
             for lang in ("zh", "en")
         }
-        for ctx in self._lang_ctx.values():  # partials that say the same on every page: rendered once
+        for lang, ctx in self._lang_ctx.items():  # partials that say the same on every page: rendered once
+            env = self._templates[lang].env
             ctx["fragments"] = {
                 name: Markup(env.get_template(f"_{name}.html").render(ctx)) for name in ("paper", "print_hint")
             }
@@ -102,7 +110,7 @@ class Pages:
         }
         if "manifest" not in ctx:  # a page that read one generation passes that generation's
             ctx["manifest"] = self.site.snapshot.manifest
-        resp = self.templates.TemplateResponse(request, name, ctx, status_code=status)
+        resp = self._templates[lang].TemplateResponse(request, name, ctx, status_code=status)
         resp.headers["cache-control"] = "no-store"
         if request.query_params.get("lang") in ("zh", "en"):
             resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
@@ -213,9 +221,16 @@ class Pages:
 
 
 def _checked() -> dict[str, Any]:
-    """When the result was made, for the page and its print: Beijing time and machine-readable."""
-    now = datetime.now(UTC)
-    return {"checked_at": beijing_time(now), "checked_iso": beijing_iso(now)}
+    """When the result was made, for the page and its print: Beijing time and machine-readable,
+    both to the second (so made once a second, not on every request)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    last = _last_checked
+    if last[0] != now:
+        last[:] = [now, {"checked_at": beijing_time(now), "checked_iso": beijing_iso(now)}]
+    return dict(last[1])
+
+
+_last_checked: list[Any] = [None, {}]  # [the second, what _checked gave for it]
 
 
 async def healthz(request: Request) -> Response:

@@ -88,4 +88,4 @@ def settings() -> Settings:
 
 
 def open_registry(s: Settings) -> Registry:
-    return Registry.open(s.registry_location)
+    return Registry.open(s.registry_location, keys=s.keys_dir)

@@ -55,8 +55,9 @@ def backup_cmd(out: Path, keep: int | None, as_json: bool) -> None:
 @click.option(
     "--force",
     is_flag=True,
-    help="替换现有登记库（旧库保留为 registry.sqlite.replaced-<时间>）"
-    " / replace the live register (the old one is kept as registry.sqlite.replaced-<time>)",
+    help="替换现有登记库（旧库保留为 registry.sqlite.replaced-<时间>，PostgreSQL 上为模式 replaced_<时间>）"
+    " / replace the live register (the old one is kept as registry.sqlite.replaced-<time>; on PostgreSQL as the"
+    " schema replaced_<time>)",
 )
 @click.option(
     "--manifest",
@@ -74,7 +75,7 @@ def restore_cmd(file: Path, force: bool, manifest_path: Path | None, as_json: bo
     with errors_mapped(as_json):
         r = restore_home(s, file, force=force, manifest=manifest_path, now=datetime.now(UTC))
     lines = [
-        f"已恢复 restored: {s.registry_path} ← {file} ({r.backup.created_at})",
+        f"已恢复 restored: {r.where} ← {file} ({r.backup.created_at})",
         f"  审计日志 audit log: {r.entries} 条 entries, head {r.head[:16]}… · audit verify ✓ 一致 consistent",
     ]
     if r.replaced is not None:

@@ -4,6 +4,7 @@ import click
 
 from registry import Registry
 
+from ..keys_job import first_data_key
 from ..settings import SETTINGS_TEMPLATE
 from ._runtime import emit, errors_mapped, settings
 
@@ -18,7 +19,8 @@ def init(as_json: bool) -> None:
         s.home.mkdir(parents=True, exist_ok=True)
         if not s.settings_path.exists():
             s.settings_path.write_text(SETTINGS_TEMPLATE, encoding="utf-8")
-        with Registry.create(s.registry_location) as reg:
+        first_data_key(s)
+        with Registry.create(s.registry_location, keys=s.keys_dir) as reg:
             existed = existed or (s.registry_url is not None and reg.schema_version > 0 and _was_there(reg))
             version, reg_where = reg.schema_version, reg.where
     verb = "已存在 exists" if existed else "已创建 created"
