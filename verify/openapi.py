@@ -154,7 +154,9 @@ def _problems(*codes: int) -> dict[str, Any]:
     return {str(c): {"description": text[c], "content": _json("Problem")} for c in codes}
 
 
-_KEY = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "\\S"}
+# at least one character the site does not strip: Python's str.strip() also takes \x1c-\x1f and \x85,
+# which a JSON Schema (ECMA) \s does not
+_KEY = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "[^\\s\\x1c-\\x1f\\x85]"}
 _KEYS_BODY = {
     "type": "object",
     "properties": {"number": _KEY, "name": _KEY, "id_number": _KEY},
