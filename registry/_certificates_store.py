@@ -375,6 +375,18 @@ class Certificates:
             raise NotFound(f"照片 {sha256[:12]} 不存在", f"photo {sha256[:12]} is missing")
         return self.personal.open_photo(bytes(row[0]), sha256)
 
+    def status_indexes(self) -> tuple[list[int], list[int], int]:
+        """The serials of revoked and of suspended certificates, and the highest serial: what the
+        credentials' status lists publish (``search_index.status_list``)."""
+        revoked: list[int] = []
+        suspended: list[int] = []
+        for cid, status in self._db.execute(
+            "SELECT id, status FROM certificates WHERE status IN ('revoked', 'suspended') ORDER BY id"
+        ):
+            (revoked if status == CertStatus.REVOKED.value else suspended).append(int(cid))
+        highest = int(self._db.execute("SELECT COALESCE(MAX(id), 0) FROM certificates").fetchone()[0])
+        return revoked, suspended, highest
+
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in CertStatus}
         for status, n in self._db.execute("SELECT status, COUNT(*) FROM certificates GROUP BY status"):

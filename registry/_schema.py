@@ -291,4 +291,24 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE certificates ADD COLUMN id_hash TEXT;
     CREATE INDEX certificates_holder_key ON certificates (institution_code, id_hash, occupation, job, level);
     """,
+    # 7: an institution's QR and credential key (ECDSA P-256) is filed as a signing identity of
+    #    seal_kind 'qr': a key purpose, not a seal (the table is rebuilt to widen its CHECK)
+    """
+    CREATE TABLE identities_v7 (
+        name            TEXT PRIMARY KEY,
+        institution_code TEXT NOT NULL REFERENCES institutions(code),
+        seal_kind       TEXT NOT NULL CHECK (seal_kind IN ('institution', 'issuing', 'competition', 'qr')),
+        kind            TEXT NOT NULL CHECK (kind IN ('pkcs12', 'pkcs11')),
+        location        TEXT NOT NULL,
+        cert_pem        TEXT NOT NULL,
+        fingerprint     TEXT NOT NULL,
+        not_after       TEXT NOT NULL,
+        added_at        TEXT NOT NULL,
+        retired_at      TEXT
+    ) WITHOUT ROWID;
+    INSERT INTO identities_v7 SELECT * FROM identities;
+    DROP TABLE identities;
+    ALTER TABLE identities_v7 RENAME TO identities;
+    CREATE INDEX identities_institution ON identities (institution_code, seal_kind);
+    """,
 )

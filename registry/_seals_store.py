@@ -11,6 +11,7 @@ from ._claims_store import Claims
 from ._db import Database
 from .errors import DeliveryTaken, NotFound, RuleViolation
 from .events import Delivered, IdentityFiled, Renewed
+from .qr_keys import QR_SEAL_KIND
 
 __all__ = ["Delivery", "IdentityRecord", "Seals"]
 
@@ -21,7 +22,7 @@ class IdentityRecord:
 
     name: str
     institution_code: str
-    seal_kind: str  # "institution" · "issuing" · "competition"
+    seal_kind: str  # "institution" · "issuing" · "competition" · "qr" (the QR and credential key)
     kind: str  # "pkcs12" · "pkcs11"
     location: dict[str, str]
     cert_pem: str
@@ -61,7 +62,7 @@ class Seals:
                 raise RuleViolation(
                     f"机构 {ident.institution_code} 已{inst[1]}", f"institution {ident.institution_code} is {inst[1]}"
                 )
-            kinds = {s["kind"] for s in json.loads(inst[0])["seals"]}
+            kinds = {s["kind"] for s in json.loads(inst[0])["seals"]} | {QR_SEAL_KIND}  # a key purpose, no seal
             if ident.seal_kind not in kinds:
                 raise RuleViolation(
                     f"机构未备案“{ident.seal_kind}”印章", f"the institution has no filed {ident.seal_kind!r} seal"

@@ -73,6 +73,11 @@ class ExitCode(IntEnum):
     VERIFY_NOT_CURRENT = 21, "验证：已吊销、已换发或已暂停", "verify: revoked, replaced or suspended"
     VERIFY_UNKNOWN = 22, "验证：未知", "verify: unknown"
     VERIFY_SEALED_DOCUMENT = 23, "验证：机构盖章文件，非登记证书", "verify: a sealed document, not a certificate"
+    VERIFY_AUTHENTIC_OFFLINE = (
+        24,
+        "验证：离线核验数据真实，是否撤销需联网",
+        "verify: authentic offline; whether revoked needs the network",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -167,8 +167,13 @@ class Renderer:
         replacement_date: date | None = None,
         proof_number: str | None = None,
         proof_date: date | None = None,
+        qr_payload: str | None = None,
+        credential: str | None = None,
     ) -> RenderedPdf:
-        """Render one document; raise :class:`RenderError` (or a subclass) naming what is wrong."""
+        """Render one document; raise :class:`RenderError` (or a subclass) naming what is wrong.
+
+        ``qr_payload`` (the signed QR payload, base64url) becomes the QR URL's fragment;
+        ``credential`` (the holder's credential JWT) is attached as ``credential.vc.jwt``."""
         import typst
 
         if record.number is None or record.issue_date is None or record.qr_token is None:
@@ -218,7 +223,7 @@ class Renderer:
         # one fixed path: Typst re-reads a changed file, but keeps every distinct path it has read in memory
         photo_name = "photo.jpg"
         (self._dir / photo_name).write_bytes(prepared.jpeg)
-        url = qr_url(self.settings.site_url, record.number, record.qr_token)
+        url = qr_url(self.settings.site_url, record.number, record.qr_token, qr_payload)
         data = {
             "number": record.number,
             "name": record.name,
@@ -286,6 +291,7 @@ class Renderer:
                     "qr": qr_svg(url),
                     "photo": photo_name,
                     "fang": self._fang_input(),
+                    **({"credential": credential} if credential else {}),
                 },
                 pdf_standards=[self.settings.pdf_standard],
                 timestamp=stamp,

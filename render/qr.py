@@ -1,4 +1,4 @@
-"""The QR code: ``<site>/c/<number>?t=<token>``, error correction M or better, as vectors."""
+"""The QR code: ``<site>/c/<number>?t=<token>#<payload>``, error correction M or better, as vectors."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from typing import Any
 __all__ = ["qr_code", "qr_svg", "qr_url"]
 
 
-def qr_url(site: str, number: str, token: str) -> str:
-    return f"{site.rstrip('/')}/c/{number}?t={token}"
+def qr_url(site: str, number: str, token: str, payload: str | None = None) -> str:
+    """The printed URL; ``payload`` (the signed QR payload, base64url) goes in its fragment, which
+    a browser never sends to the server."""
+    url = f"{site.rstrip('/')}/c/{number}?t={token}"
+    return f"{url}#{payload}" if payload else url
 
 
 _BORDER = 4

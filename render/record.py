@@ -24,6 +24,7 @@ SCHEMA = "skillcert/certificate/1"
 MAX_RECORD_BYTES = 64 * 1024
 _KINDS = frozenset({"certificate", "replacement", "proof"})
 _MAX_TEXT = 400
+_MAX_URL = 3000  # the QR URL with its signed payload in the fragment (at most 2,048 characters)
 
 
 def _inflate(raw: bytes) -> bytes:
@@ -134,13 +135,15 @@ def _bad(field: str, zh: str, en: str) -> RecordRejected:
     )
 
 
-def _text(d: dict[str, Any], key: str, *, required: bool = True, empty: bool = False) -> str | None:
+def _text(
+    d: dict[str, Any], key: str, *, required: bool = True, empty: bool = False, limit: int = _MAX_TEXT
+) -> str | None:
     v = d.get(key)
     if v is None and not required:
         return None
     if not isinstance(v, str):
         raise _bad(key, "应为文字", "it must be text")
-    if len(v) > _MAX_TEXT:
+    if len(v) > limit:
         raise _bad(key, "过长", "it is too long")
     if not empty and not v.strip():
         raise _bad(key, "为空", "it is empty")
@@ -204,7 +207,7 @@ def parse_record(data: bytes) -> EmbeddedRecord:
         issuing_body=_text(d, "issuing_body", required=False, empty=True),
         photo_sha256=_text(d, "photo_sha256", required=False, empty=True),
         version=_int(d, "version", 1, 10_000),
-        qr_url=_text(d, "qr_url", required=False, empty=True),
+        qr_url=_text(d, "qr_url", required=False, empty=True, limit=_MAX_URL),
         replacement_date=_date(d, "replacement_date", required=False),
         proof_number=_text(d, "proof_number", required=False, empty=True),
         proof_date=_date(d, "proof_date", required=False),

@@ -266,14 +266,23 @@ def write_certs(conn: sqlite3.Connection, rows: Iterable[Row]) -> int:
     return n
 
 
-def set_meta(conn: sqlite3.Connection, *, generation: int, manifest: dict[str, Any], directory: str) -> None:
-    """The meta rows of a generation: in the same transaction as its records."""
+def set_meta(
+    conn: sqlite3.Connection,
+    *,
+    generation: int,
+    manifest: dict[str, Any],
+    directory: str,
+    extra: dict[str, str] | None = None,
+) -> None:
+    """The meta rows of a generation: in the same transaction as its records (``extra``: the
+    signed key list and status lists of the offline checks)."""
     conn.executemany(
         "INSERT OR REPLACE INTO meta VALUES (?, ?)",
         [
             ("generation", str(generation)),
             ("manifest", json.dumps(manifest, ensure_ascii=False, sort_keys=True)),
             ("directory", directory),
+            *sorted((extra or {}).items()),
         ],
     )
 

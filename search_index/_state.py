@@ -20,7 +20,9 @@ from registry.errors import SkillcertError
 from ._layout import CERTS, INDEX, INSTITUTIONS, read_meta
 from .directory import open_directory
 
-__all__ = ["State", "close_unused", "connect", "load_state"]
+__all__ = ["OFFLINE_KEYS", "State", "close_unused", "connect", "load_state"]
+
+OFFLINE_KEYS = frozenset({"keys_jws", "status_revocation", "status_suspension", "publisher_jwk"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,7 @@ class State:
     searcher: Any
     max_rid: int  # the highest record id: a miss reads the record at a random id up to it
     conn: sqlite3.Connection
+    offline: dict[str, str]  # the signed key list and status lists (``publish.offline_meta``); {} in older ones
 
 
 def connect(folder: Path) -> sqlite3.Connection:
@@ -87,6 +90,7 @@ def load_state(folder: Path, conn: sqlite3.Connection, previous: State | None = 
             searcher=searcher,
             max_rid=max_rid,
             conn=conn,
+            offline={k: v for k, v in meta.items() if k in OFFLINE_KEYS},
         )
     raise AssertionError("unreachable")
 

@@ -19,7 +19,7 @@ import secrets
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +33,7 @@ from registry.events import SnapshotPublished
 from registry.filings import institution_to_dict
 from registry.models import Institution
 from registry.numbers import parse_institution_code
+from registry.qr_keys import QR_SEAL_KIND, key_to_dict, public_key_of_pem
 from registry.tables import BEIJING_DISTRICTS, GUANGDONG_CITIES, PROVINCES, Variant
 
 from ._build import (
@@ -49,6 +50,8 @@ from ._build import (
 )
 from ._layout import AUDIT, CERTS, DOWNLOADS, MANIFEST_COPY, SCHEMA_ID, read_meta
 from .downloads import FOLDER as DOWNLOADS_FOLDER
+from .offline_keys import key_list_jws
+from .status_list import encode_bits, publisher_jwk, status_list_jwt
 
 __all__ = ["Manifest", "commit_generation", "load_or_create_keys", "publish"]
 
@@ -102,11 +105,39 @@ def institution_public(reg: Registry, inst: Institution) -> dict[str, Any]:
     if isinstance(competition, dict):  # a competition receipt's contact person is not public
         d["competition"] = {k: v for k, v in competition.items() if k != "contact"}
     d["region_name"], d["region_name_en"] = _region(inst.code)
-    d["signers"] = [
+    identities = reg.seals.identities(inst.code)
+    d["signers"] = [  # the seal keys: a sealed PDF's signer must be one of these
         {"seal_kind": i.seal_kind, "fingerprint": i.fingerprint, "not_after": i.not_after, "retired_at": i.retired_at}
-        for i in reg.seals.identities(inst.code)
+        for i in identities
+        if i.seal_kind != QR_SEAL_KIND
+    ]
+    d["qr_keys"] = [  # the QR and credential keys (P-256), for the offline checks
+        key_to_dict(
+            public_key_of_pem(i.cert_pem, institution_code=inst.code, not_after=i.not_after, retired_at=i.retired_at)
+        )
+        for i in identities
+        if i.seal_kind == QR_SEAL_KIND
     ]
     return d
+
+
+def offline_meta(
+    reg: Registry,
+    institutions: list[dict[str, Any]],
+    key: Any,
+    *,
+    snapshot: str,
+    generation: int,
+    site: str,
+    now: datetime,
+) -> dict[str, str]:
+    """The meta rows of the offline checks: the signed key list and the two status lists."""
+    revoked, suspended, highest = reg.certificates.status_indexes()
+    meta = {"keys_jws": key_list_jws(institutions, key, snapshot=snapshot, generation=generation, site=site, now=now)}
+    for purpose, indexes in (("revocation", revoked), ("suspension", suspended)):
+        meta[f"status_{purpose}"] = status_list_jwt(site, purpose, encode_bits(indexes, highest=highest), key, now=now)
+    meta["publisher_jwk"] = json.dumps(publisher_jwk(key))
+    return meta
 
 
 def _sign(manifest: dict[str, Any], key: Any) -> dict[str, Any]:
@@ -194,6 +225,7 @@ def commit_generation(
     institutions: list[dict[str, Any]] | None = None,
     updates: dict[str, Any] | None = None,
     started: float | None = None,
+    extra_meta: Callable[[int], dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Add a generation to the snapshot in ``folder``: ``rows`` (changed or new certificates),
     a new directory when ``institutions`` is given, the manifest updated with ``updates``.
@@ -226,7 +258,13 @@ def commit_generation(
                 manifest["institutions"] = len(institutions)
             manifest["build_seconds"] = round(time.perf_counter() - started, 3)
             signed = _sign(manifest, key)
-            set_meta(conn, generation=generation, manifest=signed, directory=directory)
+            set_meta(
+                conn,
+                generation=generation,
+                manifest=signed,
+                directory=directory,
+                extra=extra_meta(generation) if extra_meta else None,
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -239,7 +277,7 @@ def commit_generation(
 
 
 def _full(
-    reg: Registry, home: Path, secret: bytes, key: Any, now: datetime, downloads_dir: Path, started: float
+    reg: Registry, home: Path, secret: bytes, key: Any, now: datetime, downloads_dir: Path, started: float, site: str
 ) -> Manifest:
     snapshots = home / "snapshots"
     head_seq, head_hash = reg.audit.head()
@@ -268,7 +306,8 @@ def _full(
         "build_seconds": round(time.perf_counter() - started, 3),
     }
     signed = _sign(manifest, key)
-    set_meta(conn, generation=1, manifest=signed, directory=directory)
+    extra = offline_meta(reg, institutions, key, snapshot=snap_id, generation=1, site=site, now=now)
+    set_meta(conn, generation=1, manifest=signed, directory=directory, extra=extra)
     finish_build(conn, building / CERTS)
     _write_json(building / MANIFEST_COPY, signed)
     os.replace(building, target)
@@ -277,7 +316,7 @@ def _full(
 
 
 def _incremental(
-    reg: Registry, home: Path, secret: bytes, key: Any, now: datetime, downloads_dir: Path, started: float
+    reg: Registry, home: Path, secret: bytes, key: Any, now: datetime, downloads_dir: Path, started: float, site: str
 ) -> Manifest:
     current = home / "snapshots" / "current"
     if not (current / CERTS).exists():
@@ -307,6 +346,7 @@ def _incremental(
     write_downloads(target / DOWNLOADS, downloads_dir, secret, changed.values())
     checkpoint = _checkpoint(reg, key, target / AUDIT, head_seq, now)  # appends: old checkpoints stay provable
     institutions = [institution_public(reg, i) for i in reg.institutions.all()] if codes else None
+    every = institutions if institutions is not None else [institution_public(reg, i) for i in reg.institutions.all()]
     signed = commit_generation(
         target,
         key,
@@ -320,6 +360,7 @@ def _incremental(
             "updated_at": now.isoformat(),
         },
         started=started,
+        extra_meta=lambda g: offline_meta(reg, every, key, snapshot=target.name, generation=g, site=site, now=now),
     )
     return Manifest(target, {k: v for k, v in signed.items() if k not in ("signature", "public_key")})
 
@@ -332,10 +373,12 @@ def publish(
     now: datetime | None = None,
     actor: str = "publisher",
     downloads_dir: Path | None = None,
+    site_url: str = "http://127.0.0.1:8000",
 ) -> Manifest:
     """Publish a new snapshot (or add a generation with the changes since the current one).
 
-    ``downloads_dir`` holds the encrypted holder downloads written at issue (default ``home/downloads``).
+    ``downloads_dir`` holds the encrypted holder downloads written at issue (default ``home/downloads``);
+    ``site_url`` is the verification site's address, where the credentials' status lists are.
     """
     started = time.perf_counter()
     secret, key = load_or_create_keys(home)
@@ -343,7 +386,16 @@ def publish(
     snapshots.mkdir(parents=True, exist_ok=True)
     with _publish_lock(snapshots):
         how = _incremental if incremental else _full
-        m = how(reg, home, secret, key, now or datetime.now(UTC), downloads_dir or home / DOWNLOADS_FOLDER, started)
+        m = how(
+            reg,
+            home,
+            secret,
+            key,
+            now or datetime.now(UTC),
+            downloads_dir or home / DOWNLOADS_FOLDER,
+            started,
+            site_url,
+        )
     event = SnapshotPublished(
         incremental=incremental,
         audit_seq=int(m.data["audit_seq"]),

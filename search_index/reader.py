@@ -16,6 +16,7 @@ several reads (a check that reads the directory, then the record, then the direc
 
 from __future__ import annotations
 
+import json
 import secrets
 import sqlite3
 import threading
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from registry.errors import SkillcertError
+from registry.qr_keys import EcPublicKey, key_from_dict
 
 from ._layout import AUDIT, CERTS, DOWNLOADS, SeqSealer
 from ._state import State, close_unused, connect, load_state
@@ -292,6 +294,23 @@ class _Reads:
     def institution(self, code: str) -> dict[str, Any] | None:
         found = self._side().institutions.get(code.strip().upper())
         return dict(found) if found is not None else None
+
+    # -- offline checks (QR payloads, credentials) ----------------------------------------
+    def key_list(self) -> str | None:
+        """The signed key list (a compact JWS) of this generation; None in an older snapshot."""
+        return self._side().offline.get("keys_jws")
+
+    def status_list(self, purpose: str) -> str | None:
+        """The signed ``BitstringStatusListCredential`` (JWT) for ``revocation`` or ``suspension``."""
+        return self._side().offline.get(f"status_{purpose}")
+
+    def publisher_jwk(self) -> dict[str, str] | None:
+        raw = self._side().offline.get("publisher_jwk")
+        return {str(k): str(v) for k, v in json.loads(raw).items()} if raw else None
+
+    def qr_keys(self) -> list[EcPublicKey]:
+        """Every filed QR key of every institution, from the directory of this generation."""
+        return [key_from_dict(k) for inst in self._side().institutions.values() for k in inst.get("qr_keys", [])]
 
     def institution_by_signer(self, fingerprint: str) -> dict[str, Any] | None:
         """The institution that filed this seal key (SHA-256 certificate fingerprint), if any."""

@@ -2,7 +2,7 @@
 certificates, a time-stamping authority, an OCSP responder and CRLs, served on 127.0.0.1.
 
 For the demo and the tests only — never for real certificates. Keys are generated locally
-(RSA-2048); the layout on disk::
+(RSA-2048; ECDSA P-256 for a subject with ``ec``, an institution's QR and credential key); the layout on disk::
 
     pki/certomancer.yml   pki/keys/*.pem   pki/certs/*.pem   pki/p12/<label>.p12
 
@@ -45,6 +45,7 @@ class SealSubject:
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     revoked_since: datetime | None = None
+    ec: bool = False  # an ECDSA P-256 key (the QR and credential key) instead of RSA-2048
 
 
 def random_serial() -> int:
@@ -58,11 +59,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _key(path: Path) -> None:
+def _key(path: Path, *, ec: bool = False) -> None:
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec as ecdsa
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key: rsa.RSAPrivateKey | ecdsa.EllipticCurvePrivateKey = (
+        ecdsa.generate_private_key(ecdsa.SECP256R1())
+        if ec
+        else rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
     path.write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
@@ -81,7 +87,10 @@ def _leaf(issuer: str, subject: SealSubject, now: datetime) -> dict[str, Any]:
             {
                 "id": "key_usage",
                 "critical": True,
-                "smart-value": {"schema": "key-usage", "params": ["digital_signature", "non_repudiation"]},
+                "smart-value": {
+                    "schema": "key-usage",
+                    "params": ["digital_signature"] if subject.ec else ["digital_signature", "non_repudiation"],
+                },
             },
             {
                 "id": "crl_distribution_points",
@@ -162,9 +171,10 @@ def make_demo_pki(
     port = port or free_port()
     subjects = list(subjects)
     (root / "keys").mkdir(parents=True, exist_ok=True)
+    ec = {s.label for s in subjects if s.ec}
     for label in ["root", "interm", "interm-ocsp", "tsa", *(s.label for s in subjects)]:
         if not (root / "keys" / f"{label}.pem").exists():
-            _key(root / "keys" / f"{label}.pem")
+            _key(root / "keys" / f"{label}.pem", ec=label in ec)
     far = {
         "valid-from": (now - timedelta(days=3650)).strftime(_FMT),
         "valid-to": (now + timedelta(days=36500)).strftime(_FMT),
@@ -319,7 +329,7 @@ def extend_demo_pki(pki: DemoPki, subjects: Iterable[SealSubject], *, now: datet
         if s.label in arch["certs"]:
             continue
         if not (pki.root / "keys" / f"{s.label}.pem").exists():
-            _key(pki.root / "keys" / f"{s.label}.pem")
+            _key(pki.root / "keys" / f"{s.label}.pem", ec=s.ec)
         keys[s.label] = {"path": f"{s.label}.pem"}
         arch["entities"][s.label] = {"common-name": s.common_name, "organization-name": s.organization}
         spec = _leaf("interm", s, now)

@@ -5,7 +5,7 @@ run's memory (a seal is never reproduced byte for byte), so they must be on disk
 names their SHA-256; and nothing may be visible under the real names before the record is
 committed, or a run that fails to record (another run delivered first) would replace a holder's
 download with a PDF nobody recorded, under a code on a notice nobody has. So each file — the PDF,
-the holder's notice, the encrypted download — is written whole under a hidden name tagged with the
+the holder's notice, the encrypted download, the holder's credential — is written whole under a hidden name tagged with the
 PDF's SHA-256 (``files.write_staged``), the delivery is recorded in one transaction, and the files
 are renamed into place. A run killed between the commit and the renames leaves tagged files
 behind; :meth:`Deliverer.settle` (at the start and the end of every run) renames those whose tag
@@ -49,7 +49,8 @@ class Deliverer:
         self.holder = holder  # the issue run's claim name: deliveries are recorded only under its leases
         self.out_dir, self.downloads_dir = out_dir, downloads_dir
         self.notices = out_dir / "notices"
-        self.folders = [out_dir, self.notices, *([downloads_dir] if downloads_dir else [])]
+        self.credentials = out_dir / "credentials"  # the holder's credential, when a QR key is filed
+        self.folders = [out_dir, self.notices, self.credentials, *([downloads_dir] if downloads_dir else [])]
 
     def _busy(self) -> frozenset[int]:
         """Certificates another live issue run holds: its temp and staged files are work in progress."""
@@ -59,7 +60,7 @@ class Deliverer:
         """Remove temp files a killed run of this institution left (``write_atomic`` renames only
         complete files); other institutions' runs, and other live runs of this one, may be writing
         theirs in the same folders."""
-        ours = re.compile(rf"^\.+({re.escape(self.inst.code)}\d{{9}})\.(pdf|txt|bin)\..*\.part$")
+        ours = re.compile(rf"^\.+({re.escape(self.inst.code)}\d{{9}})\.(pdf|txt|bin|vc\.jwt)\..*\.part$")
         busy = self._busy()
         for folder in self.folders:
             if folder.is_dir():
@@ -82,7 +83,7 @@ class Deliverer:
         for folder in self.folders:
             for staged, path, tag in staged_files(folder, prefix):
                 try:
-                    c = self.reg.certificates.get(path.stem)
+                    c = self.reg.certificates.get(path.name.split(".", 1)[0])  # <number>.pdf, <number>.vc.jwt
                 except NotFound:
                     staged.unlink(missing_ok=True)
                     continue
@@ -94,8 +95,11 @@ class Deliverer:
                 else:
                     staged.unlink(missing_ok=True)
 
-    def deliver(self, c: Certificate, pdf: bytes, package: tuple[str, bytes] | None) -> None:
-        """Stage the PDF (and the notice and download), record the delivery, then publish them."""
+    def deliver(
+        self, c: Certificate, pdf: bytes, package: tuple[str, bytes] | None, credential: str | None = None
+    ) -> None:
+        """Stage the PDF (and the notice and download, and the credential), record the delivery,
+        then publish them."""
         number = str(c.number)
         sha = hashlib.sha256(pdf).hexdigest()
         files: list[tuple[Path, bytes]] = [(self.out_dir / f"{number}.pdf", pdf)]
@@ -103,7 +107,11 @@ class Deliverer:
             code, blob = package
             notice = notice_text(c, self.inst, code=code, site_url=self.site_url).encode("utf-8")
             files += [(self.notices / f"{number}.txt", notice), (self.downloads_dir / f"{number}.bin", blob)]
+        if credential is not None:
+            files.append((self.credentials / f"{number}.vc.jwt", credential.encode("ascii")))
         try:
+            if credential is not None:
+                self.credentials.mkdir(exist_ok=True)
             staged = [(write_staged(path, data, sha[:16]), path) for path, data in files]
             self.reg.seals.mark_delivered(
                 c.id,

@@ -113,7 +113,14 @@ def run_demo(
                 record = embedded_record(first.read_bytes())
                 result.example_url = record.qr_url if record else None
             current = s.home / "snapshots" / "current" / "manifest.json"
-            manifest = publish(reg, s.home, incremental=current.exists(), actor=s.actor, downloads_dir=s.downloads_dir)
+            manifest = publish(
+                reg,
+                s.home,
+                incremental=current.exists(),
+                actor=s.actor,
+                downloads_dir=s.downloads_dir,
+                site_url=s.site_url,
+            )
             result.snapshot = str(manifest.path)
         result.counts = reg.certificates.counts()
     return result

@@ -16,7 +16,7 @@ from render import DocumentKind
 from sign import PadesLevel, SealOptions
 
 from .files import write_atomic
-from .pipeline import IssueOptions, IssueSummary, issue_batch, ready_to_seal
+from .pipeline import IssueOptions, IssueSummary, issue_batch, qr_ready, ready_to_seal
 from .seals import boxes_of, identity_spec, seal_services
 from .settings import Settings
 from .site_url import check_site_url
@@ -126,10 +126,13 @@ def issue_proof(
     keys = [i for i in reg.seals.identities(inst.code) if i.retired_at is None]
     check_site_url(inst, s.site_url, keys, allow=s.allow_local_site)
     opts = SealOptions(level=PadesLevel(s.seal_level), tsa_url=s.tsa_url, trust_roots=s.trust_roots)
-    renderer, sealer = ready_to_seal(inst, "proof", [identity_spec(i) for i in keys], s.render_settings(), opts)
+    specs = [identity_spec(i) for i in keys]
+    renderer, sealer = ready_to_seal(inst, "proof", specs, s.render_settings(), opts)
     with renderer as r:
+        qr = qr_ready(inst, specs, s.render_settings())  # the QR key, when filed, signs the proof's QR code
         proof = reg.lifecycle.add_proof(number, applied_on=applied_on, on=on, service_due=service_due, actor=s.actor)
         c = reg.certificates.by_id(proof.certificate_id)
+        signed = qr.sign(c, inst, kind=DocumentKind.PROOF, proof_number=proof.proof_number) if qr else None
         rendered = r.render(
             c,
             inst,
@@ -137,6 +140,7 @@ def issue_proof(
             kind=DocumentKind.PROOF,
             proof_number=proof.proof_number,
             proof_date=on,
+            qr_payload=signed.fragment if signed else None,
         )
     with seal_services(s):
         sealed = sealer.seal(rendered.pdf, boxes_of(rendered))

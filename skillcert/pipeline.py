@@ -33,12 +33,21 @@ from sign import PadesLevel, Sealer, SealOptions
 from .delivery import Deliverer
 from .issue_lock import issue_lock
 from .paper_run import check_paper_stock, paper_serials
-from .production import WORKER, Failed, Job, Produced, download_package, produce, reason, run_pool
+from .production import WORKER, Failed, Job, Produced, download_package, produce, qr_signing, reason, run_pool
+from .qr_signing import QrSigning
 from .seals import IdentitySpec, identity_spec, signers_for
 from .share import Share
 from .site_url import check_site_url
 
-__all__ = ["IssueIncomplete", "IssueOptions", "IssueSummary", "NotReadyToSeal", "issue_batch", "ready_to_seal"]
+__all__ = [
+    "IssueIncomplete",
+    "IssueOptions",
+    "IssueSummary",
+    "NotReadyToSeal",
+    "issue_batch",
+    "qr_ready",
+    "ready_to_seal",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -252,16 +261,20 @@ def _issue_share(
     renderer, sealer = ready_to_seal(inst, (opts.style or inst.style).value, specs, render_settings, seal_options)
     failures: list[Failed] = []
     try:
-        _make_folders(opts)  # a folder that cannot be made refuses the run before any number is allocated
+        qr = qr_ready(inst, specs, render_settings)
+        # a folder that cannot be made refuses the run before any number is allocated
+        _make_folders(opts, credentials=qr is not None)
         summary.numbered = len(reg.certificates.issue(inst.code, opts.issue_date, actor=actor))
         serials: dict[int, str] = {}
         if opts.paper:
             check_paper_stock(reg, inst.code)
 
-        def deliver(c: Certificate, pdf: bytes, package: tuple[str, bytes] | None) -> bool:
+        def deliver(
+            c: Certificate, pdf: bytes, package: tuple[str, bytes] | None, credential: str | None = None
+        ) -> bool:
             """Record and publish; False when another run delivered it first (its file is kept)."""
             try:
-                out.deliver(c, pdf, package)
+                out.deliver(c, pdf, package, credential)
             except DeliveryTaken:
                 summary.taken_by_others += 1
                 return False
@@ -282,7 +295,8 @@ def _issue_share(
             if rec is None or not _same_certificate(rec, c):
                 return False
             package = download_package(str(c.number), data) if opts.downloads_dir is not None else None
-            if deliver(c, data, package):  # a fresh notice and download: any old pair is unrecorded
+            credential = qr.sign(c, inst, kind=DocumentKind(rec.kind)).credential if qr is not None else None
+            if deliver(c, data, package, credential):  # a fresh notice and download: any old pair is unrecorded
                 summary.recovered += 1
             return True
 
@@ -298,9 +312,9 @@ def _issue_share(
             if isinstance(result, Failed):
                 failures.append(result)
                 return result.one_record
-            cid, pdf, render_ms, seal_ms, package = result
+            cid, pdf, render_ms, seal_ms, package, credential = result
             t = time.perf_counter()
-            if not deliver(reg.certificates.by_id(cid), pdf, package):
+            if not deliver(reg.certificates.by_id(cid), pdf, package, credential):
                 return True
             summary.write_ms.append((time.perf_counter() - t) * 1000)
             summary.render_ms.append(render_ms)
@@ -311,7 +325,7 @@ def _issue_share(
             return True
 
         downloads = opts.downloads_dir is not None
-        WORKER.update(renderer=renderer, sealer=sealer, downloads=downloads)
+        WORKER.update(renderer=renderer, sealer=sealer, downloads=downloads, qr=qr)
         renderer_open = True
 
         def workers_up() -> None:  # the pool answers: this process only delivers from now on
@@ -372,8 +386,17 @@ def _same_certificate(rec: EmbeddedRecord, c: Certificate) -> bool:
         and rec.photo_sha256 in (None, c.photo_sha256)
         and bool(token)
         and rec.qr_url is not None
-        and rec.qr_url.endswith(f"/c/{c.number}?t={token}")
+        and rec.qr_url.split("#", 1)[0].endswith(f"/c/{c.number}?t={token}")  # the fragment: the signed payload
     )
+
+
+def qr_ready(inst: Institution, specs: list[IdentitySpec], render_settings: RenderSettings) -> QrSigning | None:
+    """The institution's QR key, loaded before any number is allocated (``None``: none is filed)."""
+    try:
+        return qr_signing(specs, render_settings)
+    except Exception as e:  # a key file or token that does not open, a key that is not P-256
+        zh, en, _ = reason(e)
+        raise NotReadyToSeal(inst, f"的二维码签名密钥不能使用：{zh}", f"cannot sign QR codes: {en}", seal="qr") from e
 
 
 def _exclusive(reg: Registry) -> bool:
@@ -383,8 +406,9 @@ def _exclusive(reg: Registry) -> bool:
     return isinstance(reg.db, SqliteDatabase)
 
 
-def _make_folders(opts: IssueOptions) -> None:
+def _make_folders(opts: IssueOptions, *, credentials: bool = False) -> None:
     folders = [opts.out_dir, *([opts.out_dir / "notices", opts.downloads_dir] if opts.downloads_dir else [])]
+    folders += [opts.out_dir / "credentials"] if credentials else []
     for folder in folders:
         try:
             folder.mkdir(parents=True, exist_ok=True)

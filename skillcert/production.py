@@ -22,9 +22,20 @@ from render import DocumentKind, Renderer, RenderError, RenderSettings
 from search_index.downloads import encrypt_pdf, new_download_code
 from sign import Sealer, SealOptions
 
-from .seals import IdentitySpec, boxes_of, signers_for
+from .qr_signing import QrSigning
+from .seals import IdentitySpec, boxes_of, qr_signer, qr_spec, signers_for
 
-__all__ = ["WORKER", "Failed", "Job", "Produced", "download_package", "produce", "reason", "run_pool"]
+__all__ = [
+    "WORKER",
+    "Failed",
+    "Job",
+    "Produced",
+    "download_package",
+    "produce",
+    "qr_signing",
+    "reason",
+    "run_pool",
+]
 
 WORKER: dict[str, Any] = {}
 
@@ -48,7 +59,14 @@ def reason(e: BaseException) -> tuple[str, str, ExitCode]:
     return f"意外错误 {type(e).__name__}：{e}", f"unexpected error {type(e).__name__}: {e}", ExitCode.ERROR
 
 
-Produced = tuple[int, bytes, float, float, tuple[str, bytes] | None]
+# (certificate id, sealed PDF, render ms, seal ms, (download code, encrypted PDF), credential JWT)
+Produced = tuple[int, bytes, float, float, tuple[str, bytes] | None, str | None]
+
+
+def qr_signing(specs: list[IdentitySpec], render_settings: RenderSettings) -> QrSigning | None:
+    """The institution's QR key, loaded (once per process), when one is filed; else ``None``."""
+    signer = qr_signer(qr_spec(specs))
+    return None if signer is None else QrSigning(signer, render_settings.site_url)
 
 
 def init_worker(
@@ -60,6 +78,7 @@ def init_worker(
         WORKER["renderer"] = Renderer(render_settings)
         atexit.register(WORKER["renderer"].close)
         WORKER["sealer"] = Sealer(signers_for(specs), seal_options)
+        WORKER["qr"] = qr_signing(specs, render_settings)
     except Exception as e:  # reported with every job: a failing initializer would break the pool
         WORKER["init_error"] = reason(e)
     WORKER["downloads"] = downloads
@@ -82,8 +101,18 @@ def produce(job: Job) -> Produced | Failed:
     try:
         t0 = time.perf_counter()
         kind = DocumentKind.REPLACEMENT if replaced_on else DocumentKind.CERTIFICATE
+        qr: QrSigning | None = WORKER.get("qr")
+        signed = qr.sign(record, inst, kind=kind) if qr is not None else None
         rendered = WORKER["renderer"].render(
-            record, inst, photo=photo, kind=kind, style=style, replacement_date=replaced_on, serial_no=serial
+            record,
+            inst,
+            photo=photo,
+            kind=kind,
+            style=style,
+            replacement_date=replaced_on,
+            serial_no=serial,
+            qr_payload=signed.fragment if signed else None,
+            credential=signed.credential if signed else None,
         )
         t1 = time.perf_counter()
         boxes = boxes_of(rendered)
@@ -93,7 +122,8 @@ def produce(job: Job) -> Produced | Failed:
     except Exception as e:  # every failure reaches the user as a bilingual error naming the certificate
         zh, en, code = reason(e)
         return Failed(record.id, str(record.number), zh, en, code, one_record=isinstance(e, RenderError))
-    return record.id, sealed, (t1 - t0) * 1000, (t2 - t1) * 1000, package
+    credential = signed.credential if signed else None
+    return record.id, sealed, (t1 - t0) * 1000, (t2 - t1) * 1000, package, credential
 
 
 def run_pool(

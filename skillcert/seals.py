@@ -14,6 +14,7 @@ from typing import Any
 from registry import Registry
 from registry._seals_store import IdentityRecord
 from registry.errors import SkillcertError
+from registry.models import InstitutionStatus
 from render import RenderedPdf, SealBox
 from sign import (
     DemoPki,
@@ -27,6 +28,7 @@ from sign import (
     make_demo_pki,
 )
 from sign.pki import extend_demo_pki
+from sign.qr_key import QR_SEAL_KIND, EcSigner, load_ec_signer
 
 from .settings import Settings
 
@@ -36,6 +38,8 @@ __all__ = [
     "boxes_of",
     "file_identity",
     "identity_spec",
+    "qr_signer",
+    "qr_spec",
     "seal_box_spec",
     "seal_services",
     "setup_demo_pki",
@@ -87,7 +91,18 @@ def identity_spec(rec: IdentityRecord) -> IdentitySpec:
 
 
 def signers_for(specs: list[IdentitySpec]) -> dict[str, Any]:
-    return {s.seal_kind: load_signer(s.identity) for s in specs}
+    """The PAdES signers of the seals (the QR key is no seal: :func:`qr_signer` loads it)."""
+    return {s.seal_kind: load_signer(s.identity) for s in specs if s.seal_kind != QR_SEAL_KIND}
+
+
+def qr_spec(specs: list[IdentitySpec]) -> IdentitySpec | None:
+    """The QR and credential key among an institution's identities, if one is filed."""
+    return next((s for s in specs if s.seal_kind == QR_SEAL_KIND), None)
+
+
+def qr_signer(spec: IdentitySpec | None) -> EcSigner | None:
+    """Load the QR key (once per process, like the sealer's keys); ``None`` without one."""
+    return None if spec is None else load_ec_signer(spec.identity)
 
 
 def file_identity(
@@ -104,6 +119,8 @@ def file_identity(
     from asn1crypto import pem
 
     signer = load_signer(identity, secret=secret)
+    if seal_kind == QR_SEAL_KIND:
+        EcSigner(signer)  # refuses (bilingual NotP256) a key that is not ECDSA P-256
     cert = signer.signing_cert
     if isinstance(identity, Pkcs12Identity):
         kind, loc = "pkcs12", {"path": str(identity.path.absolute()), "password_env": identity.password_env}
@@ -132,7 +149,8 @@ def file_identity(
 
 
 def setup_demo_pki(s: Settings, reg: Registry) -> DemoPki:
-    """A demo PKI under ``$SKILLCERT_HOME/pki`` with one seal key per filed seal, filed as identities.
+    """A demo PKI under ``$SKILLCERT_HOME/pki`` with one seal key per filed seal and one QR and
+    credential key (ECDSA P-256, ``<code>-qr``) per institution, filed as identities.
 
     Run again after more institutions (or seals) were filed, it adds their keys and files them;
     what was there stays as it was."""
@@ -142,7 +160,10 @@ def setup_demo_pki(s: Settings, reg: Registry) -> DemoPki:
     for inst in reg.institutions.all():
         for seal in inst.seals:
             subjects.append(SealSubject(f"{inst.code}-{seal.kind}", seal.text, inst.name_zh))
-    if not subjects:
+        if inst.status is InstitutionStatus.ACTIVE:  # its QR and credential key (a cancelled one files none)
+            qr = f"{inst.code}-{QR_SEAL_KIND}"
+            subjects.append(SealSubject(qr, f"{inst.name_zh} 二维码签名", inst.name_zh, ec=True))
+    if all(subj.ec for subj in subjects):
         raise SkillcertError("没有已备案的机构印章", "no filed institution seals to make keys for")
     if (root / "certomancer.yml").is_file():  # made before: add keys for institutions filed since
         pki = DemoPki.at(root, password=DEMO_PASSWORD)

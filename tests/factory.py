@@ -7,11 +7,15 @@ import io
 import random
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw
 
 from registry.ids import id_check_char
 from registry.models import ResultRow
+
+if TYPE_CHECKING:
+    from sign.qr_key import EcSigner
 
 HEADER = ["姓名", "证件类型", "证件号码", "职业名称", "工种/职业方向", "职业技能等级", "照片", "所在单位"]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
@@ -88,3 +92,42 @@ def result_rows(n: int, photo_sha: str, *, seed: int = 7, level: int = 5) -> lis
         )
         for i in range(n)
     ]
+
+
+def p256_signer(cn: str) -> tuple[EcSigner, str]:
+    """A P-256 key with a self-signed certificate: the signer and the certificate (PEM)."""
+    import datetime as _dt
+
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from pyhanko.sign.signers import SimpleSigner
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    from sign.qr_key import EcSigner
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = _dt.datetime.now(_dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _dt.timedelta(days=1))
+        .not_valid_after(now + _dt.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    der_key = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    signer = SimpleSigner(
+        signing_cert=asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
+        signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
+        cert_registry=SimpleCertificateStore(),
+    )
+    return EcSigner(signer), cert.public_bytes(serialization.Encoding.PEM).decode()

@@ -130,7 +130,7 @@ def test_consistency_and_inclusion_via_cli_and_site(
     with TestClient(create_app(base)) as c:
         cp = c.get("/api/v1/audit/checkpoint").json()
         assert cp == second
-        number, token = rec["qr_url"].split("/c/")[1].split("?t=")
+        number, token = rec["qr_url"].split("#")[0].split("/c/")[1].split("?t=")  # the fragment: the signed payload
         proofs = c.get("/api/v1/audit/proof", params={"number": number, "t": token}).json()
         root = bytes.fromhex(cp["root"])
         assert proofs["entries"] and all(

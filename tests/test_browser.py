@@ -163,10 +163,15 @@ def test_scan_the_qr_code_and_switch_language(
     page.goto(url)
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert page.locator(".verdict-word").inner_text().strip() == "有效"
-    record = page.locator("table.record").inner_text()
+    record = page.locator("table.record:not(.claims)").inner_text()
     assert _masked(rec["name"]) in record and rec["occupation"] in record
     html = page.content()
-    assert rec["name"] not in html and rec["id_number"] not in html
+    # the site never sends the full name; only the offline check shows the name the QR code's own
+    # signed fragment carries (read on the phone, never sent), to compare with the paper
+    sent = page.locator("main").evaluate(
+        "m => { const c = m.cloneNode(true); c.querySelector('#offline')?.remove(); return c.innerHTML; }"
+    )
+    assert rec["name"] not in sent and rec["id_number"] not in html
     # the holder's photo, decrypted with the QR token, really drawn
     photo = page.locator("img.photo")
     assert photo.count() == 1 and photo.evaluate("i => i.complete && i.naturalWidth > 100")
@@ -196,9 +201,10 @@ def test_qr_landing_on_a_laptop(
 ) -> None:
     _, rec = first
     page = page_for(DESKTOP, locale=locale)
-    page.goto(rec["qr_url"] + ("&lang=en" if locale == "en" else ""))
+    where, _, fragment = rec["qr_url"].partition("#")  # the signed payload stays the fragment
+    page.goto(where + ("&lang=en" if locale == "en" else "") + (f"#{fragment}" if fragment else ""))
     assert page.locator(".verdict-word").inner_text().strip() == ("Valid" if locale == "en" else "有效")
-    box, table = page.locator("img.photo").bounding_box(), page.locator("table.record").bounding_box()
+    box, table = page.locator("img.photo").bounding_box(), page.locator("table.record:not(.claims)").bounding_box()
     assert box and table and box["x"] + box["width"] <= table["x"]  # the photo beside the record
     _axe(page)
     page.emulate_media(media="print")  # the printable result: no navigation, the time of the check
@@ -373,7 +379,7 @@ def test_institution_search_and_filing(page_for: Callable[..., Any], site: str, 
         link.click()
     assert page.url.endswith(f"/institutions/{BEIJING}")
     assert page.locator("svg.seal").count() >= 1
-    assert BEIJING in page.locator("table.record").inner_text()
+    assert BEIJING in page.locator("table.record:not(.claims)").inner_text()
     page.screenshot(path=str(shots / "site-institution.png"), full_page=True)
 
 
@@ -390,7 +396,7 @@ def test_two_of_three_query(
     with page.expect_navigation():
         page.locator("form[action='/query'] button[type=submit]").click()
     assert page.locator(".verdict-word").inner_text().strip() == "有效"
-    assert _masked(rec["name"]) in page.locator("table.record").inner_text()
+    assert _masked(rec["name"]) in page.locator("table.record:not(.claims)").inner_text()
     page.screenshot(path=str(shots / "site-query.png"), full_page=True)
 
     page.fill("#q-number", rec["number"])

@@ -97,9 +97,7 @@ def test_no_raw_name_id_or_number_in_the_snapshot(home: Path, certs: list) -> No
     raw.update(c.qr_token for c in certs)
     # (UTF-16 only for needles of 8 bytes or more: a 2-character name is 4 bytes in UTF-16, which
     # random ciphertext of a few MB contains by chance in a few per cent of runs)
-    leaked = sorted(
-        v for v in raw if v.encode("utf-8") in blob or (len(v) >= 4 and v.encode("utf-16-le") in blob)
-    )
+    leaked = sorted(v for v in raw if v.encode("utf-8") in blob or (len(v) >= 4 and v.encode("utf-16-le") in blob))
     assert leaked == []
     assert len(raw) > 180
 

@@ -163,7 +163,7 @@ def test_worker_failures_reach_the_user_as_bilingual_errors(home: Path, tmp_path
 
     # the institution's PKCS#12 file is not where it was filed: refused before a number is allocated
     with Registry.open(home / "registry.sqlite") as reg:
-        (key,) = [Path(i.location["path"]) for i in reg.seals.identities(BJ)]
+        (key,) = [Path(i.location["path"]) for i in reg.seals.identities(BJ) if i.seal_kind != "qr"]
     key.rename(key.with_suffix(".moved"))
     r = _run(home, [*cmd, "--level", "B-B"])
     assert r.returncode == 10, r.stderr
@@ -171,6 +171,16 @@ def test_worker_failures_reach_the_user_as_bilingual_errors(home: Path, tmp_path
     assert BJ in r.stderr and key.name in r.stderr and "skillcert identity add" in r.stderr
     assert _numbering_state(home) == ([], 0, 0)
     key.with_suffix(".moved").rename(key)
+    # so is a QR and credential key that does not open
+    with Registry.open(home / "registry.sqlite") as reg:
+        qr_key = Path(reg.seals.identity(f"{BJ}-qr").location["path"])
+    qr_key.rename(qr_key.with_suffix(".moved"))
+    r = _run(home, [*cmd, "--level", "B-B"])
+    assert r.returncode == 10, r.stderr
+    _bilingual_no_traceback(r.stderr)
+    assert "二维码" in r.stderr and "QR" in r.stderr and qr_key.name in r.stderr
+    assert _numbering_state(home) == ([], 0, 0)
+    qr_key.with_suffix(".moved").rename(qr_key)
 
     # the TSA is down: every seal fails in the workers; the run stops early and says so
     _use_own_tsa(home)

@@ -18,6 +18,9 @@ from registry import Registry
 from registry._lifecycle_store import CorrectionField
 from registry.errors import RuleViolation
 from render import read_record
+from sign.credential import verify_credential
+from sign.qr_key import public_key_of_pem
+from sign.qr_payload import verify_payload
 from skillcert.cli import cli
 from verify import RateLimit, SiteSettings, create_app
 
@@ -255,6 +258,16 @@ def test_end_to_end_lifecycle(demo_home: DemoHome, tmp_path: Path, monkeypatch: 
     r = run("proof", c["number"], "--applied-on", "2026-11-23", "--on", "2026-11-24", "--json")
     assert r.exit_code == 0, r.output
     proof = Path(json.loads(r.stdout)["pdf"])
+    # the signed QR payloads and the credentials follow: the corrected version, the replacement, the proof
+    with Registry.open(home / "registry.sqlite") as reg:
+        keys = [public_key_of_pem(reg.seals.identity(f"{BJ}-qr").cert_pem, institution_code=BJ)]
+    cred = verify_credential((home / "out" / "credentials" / f"{a['number']}.vc.jwt").read_text("ascii"), keys)
+    assert cred.authentic and cred.claims.version == 2 and cred.claims.name == "周琳芬"
+    qr_c = verify_payload(new_c["qr_url"].partition("#")[2], keys)
+    assert qr_c.authentic and (qr_c.claims.kind, qr_c.claims.version) == ("replacement", 2)
+    proof_rec = read_record(proof.read_bytes()) or {}
+    qr_p = verify_payload(str(proof_rec.get("qr_url", "")).partition("#")[2], keys)
+    assert qr_p.authentic and (qr_p.claims.kind, qr_p.claims.proof_number) == ("proof", proof.stem)
     assert run("publish", "--incremental").exit_code == 0
     with _site(home) as client:
         assert _check(client, old_a)["bottom_line"] == "replaced"

@@ -15,6 +15,7 @@ import pytest
 
 from registry import Registry, parse_number
 from render import Renderer, read_record
+from render.record import record_bytes
 from sign import PadesLevel, PkiServer, Trust, validate_pdf
 from skillcert.demo_job import run_demo
 from skillcert.pipeline import IssueOptions, issue_batch
@@ -143,6 +144,9 @@ def test_sigkill_in_the_middle_then_resume(home: Settings, tmp_path: Path) -> No
     assert r.returncode == 0, r.stderr
     files = sorted(out.glob("*.pdf"))
     assert len(files) == 60 and not list(out.glob(".*"))
+    creds = out / "credentials"  # the holder's credential beside each PDF, nothing staged left over
+    assert sorted(p.name for p in creds.glob("*.vc.jwt")) == [f"{p.stem}.vc.jwt" for p in files]
+    assert not list(creds.glob(".*"))
     for name, data in before.items():  # what was delivered before the kill is untouched
         assert (out / name).read_bytes() == data
     with Registry.open(home.registry_path) as reg, Renderer(home.render_settings()) as renderer:
@@ -158,9 +162,17 @@ def test_sigkill_in_the_middle_then_resume(home: Settings, tmp_path: Path) -> No
             d = reg.seals.delivery(c.id)
             assert d is not None and d.pdf_sha256 == __import__("hashlib").sha256(data).hexdigest()
             # one content per certificate: the sealed file starts with exactly what the renderer makes now
-            assert data.startswith(
-                renderer.render(c, reg.institutions.get(BJ), photo=reg.certificates.photo(c.photo_sha256)).pdf
+            # (with the QR payload it was signed with: an ECDSA signature is new each time)
+            payload = str(rec["qr_url"]).partition("#")[2] or None
+            credential = record_bytes(data, "credential.vc.jwt")
+            rendered = renderer.render(
+                c,
+                reg.institutions.get(BJ),
+                photo=reg.certificates.photo(c.photo_sha256),
+                qr_payload=payload,
+                credential=credential.decode("ascii") if credential else None,
             )
+            assert payload and data.startswith(rendered.pdf)
         for serials in by_level.values():
             assert sorted(serials) == list(range(1, len(serials) + 1))  # no gap, no duplicate
         assert reg.audit.verify_chain() is None

@@ -224,8 +224,9 @@ def test_every_certificate_delivered_exactly_once(centre: Centre, delivered: dic
     assert sorted(Counter(k for (k,) in events).values()) == [1] * BATCH
     # one PDF per number, one notice, one encrypted download; nothing staged, hidden or half-written
     numbers = set(delivered)
-    assert {p.name for p in centre.out.iterdir()} == {f"{n}.pdf" for n in numbers} | {"notices"}
+    assert {p.name for p in centre.out.iterdir()} == {f"{n}.pdf" for n in numbers} | {"notices", "credentials"}
     assert {p.name for p in (centre.out / "notices").iterdir()} == {f"{n}.txt" for n in numbers}
+    assert {p.name for p in (centre.out / "credentials").iterdir()} == {f"{n}.vc.jwt" for n in numbers}
     assert {p.name for p in (centre.home / "downloads").iterdir()} == {f"{n}.bin" for n in numbers}
 
 
@@ -290,7 +291,7 @@ def test_every_pdf_verifies_valid_on_both_nodes(centre: Centre) -> None:
 
 def test_qr_landing_page_on_both_nodes(centre: Centre) -> None:
     def landing(client: Any, rec: dict[str, Any]) -> tuple[int, str, int, Any]:
-        path = "/" + rec["qr_url"].split("/", 3)[3]  # /c/<number>?t=<token>
+        path = "/" + rec["qr_url"].split("#")[0].split("/", 3)[3]  # /c/<number>?t=<token> (not the fragment)
         page = client.get(path)
         api = client.get("/api/v1/certificates/qr", params={"number": rec["number"], "t": path.split("?t=")[1]})
         return page.status_code, page.text, api.status_code, api.json()

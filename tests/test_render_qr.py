@@ -38,6 +38,36 @@ def test_same_code_as_segno_make() -> None:
     assert len(versions) >= 8
 
 
+def test_long_urls_with_a_signed_payload() -> None:
+    """A QR URL with its signed payload in the fragment (≈ 420-620 characters, versions ≈ 15-19):
+    the same code as segno's, error correction M or better, and it decodes."""
+    zxingcpp = pytest.importorskip("zxingcpp")
+    from PIL import Image
+
+    rnd = random.Random(19)
+    alphabet = string.ascii_letters + string.digits + "-_"
+    versions = set()
+    for length in (300, 340, 380, 420, 460, 500, 540):
+        payload = "".join(rnd.choices(alphabet, k=length))
+        url = qr_url("https://zhengshu.example-skills-centre.org.cn", "S000011084012262000001", "x" * 22, payload)
+        assert url.endswith("#" + payload) and len(url) > length + 60
+        ours, theirs = qr_code(url), _segno(url)
+        assert (ours.version, ours.error, ours.mask) == (theirs.version, theirs.error, theirs.mask), len(url)
+        assert ours.matrix == theirs.matrix, len(url)
+        assert ours.error in ("M", "Q", "H"), ours.error
+        versions.add(ours.version)
+        size = len(ours.matrix)
+        img = Image.new("L", (size + 8, size + 8), 255)
+        for y, row in enumerate(ours.matrix):
+            for x, v in enumerate(row):
+                if v:
+                    img.putpixel((x + 4, y + 4), 0)
+        (found,) = zxingcpp.read_barcodes(img.resize(((size + 8) * 4,) * 2, Image.Resampling.NEAREST))
+        assert found.text == url
+    assert max(versions) >= 16 and len(versions) >= 4, versions
+    assert qr_url("https://a.cn/", "S1", "t") == qr_url("https://a.cn", "S1", "t", None) == "https://a.cn/c/S1?t=t"
+
+
 def test_same_bytes_as_segnos_writer() -> None:
     rnd = random.Random(18)
     urls = [qr_url("http://127.0.0.1:8000", "S000011084012262000001", "t")]

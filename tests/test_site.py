@@ -44,7 +44,8 @@ def record(demo_home: DemoHome) -> dict[str, Any]:
 
 
 def _path(url: str) -> str:
-    return "/" + url.split("/", 3)[3]
+    """The path and query of a QR URL (its fragment, the signed payload, is never sent)."""
+    return "/" + url.split("/", 3)[3].split("#")[0]
 
 
 def _upload(c: TestClient, data: bytes, path: str = "/api/v1/check") -> Any:

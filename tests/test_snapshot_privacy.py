@@ -125,7 +125,7 @@ def record(demo_home: DemoHome) -> dict[str, Any]:
 
 
 def test_no_public_answer_carries_audit_sequence_numbers(demo_home: DemoHome, record: dict[str, Any]) -> None:
-    number, token = record["number"], record["qr_url"].split("t=")[1]
+    number, token = record["number"], record["qr_url"].split("#")[0].split("t=")[1]
     code = record["institution_code"]
     with TestClient(create_app(_settings(demo_home.home))) as c:
         answers = [

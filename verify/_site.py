@@ -23,6 +23,7 @@ from sign import Trust
 from ._redis_limits import SharedBuckets, SharedStore
 from ._worker import CheckFailed, CheckPool
 from .check import CheckReport, filed_fingerprints, judge, read_embedded
+from .credential_check import check_credential, looks_like_credential
 from .delivered import DeliveredCopies
 from .ratelimit import Buckets, Limiter
 from .sealed_document import DocumentReport, document_check, filed_signers, signer_fingerprints
@@ -34,6 +35,8 @@ __all__ = [
     "Site",
     "Unreadable",
     "UploadTooLarge",
+    "credential_of",
+    "credential_response",
     "download_attempt",
     "lookup_two",
     "pdf_response",
@@ -53,8 +56,23 @@ SECURITY_HEADERS = [
 ]
 
 
+# the pages of the offline QR check (and its service worker) run the site's own scripts, nothing else:
+# no inline script, no other origin; every other page stays without JavaScript
+SCRIPTED_CSP = (
+    b"default-src 'none'; script-src 'self'; connect-src 'self'; worker-src 'self'; style-src 'self'; "
+    b"img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+SCRIPTED_HEADERS = [(b"content-security-policy", SCRIPTED_CSP), *SECURITY_HEADERS[1:]]
+
+
+def scripted(path: str) -> bool:
+    """The paths whose responses may run the site's scripts: the QR landing, the offline shell, the worker."""
+    return path.startswith("/c/") or path in ("/offline", "/sw.js")
+
+
 class SecurityHeaders:
-    """Pure ASGI middleware: the security headers on every response (no inline script anywhere)."""
+    """Pure ASGI middleware: the security headers on every response (no inline script anywhere;
+    scripts only from the site itself, and only on the pages :func:`scripted` names)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -64,9 +82,11 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        headers = SCRIPTED_HEADERS if scripted(scope.get("path", "")) else SECURITY_HEADERS
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                message["headers"] = [*message.get("headers", []), *headers]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -210,7 +230,11 @@ class Site:
     async def check(self, data: bytes) -> CheckReport | DocumentReport:
         """The record and the seals checked in a worker process (bounded in time and memory),
         the snapshot look-ups here. A delivered copy seen before is answered from its memo
-        (:mod:`verify.delivered`), with the register's side judged afresh."""
+        (:mod:`verify.delivered`), with the register's side judged afresh. A credential (a JWT, a
+        few KB) is checked here: a signature, two status lists and one look-up (:mod:`verify.credential_check`)."""
+        if looks_like_credential(data):
+            with self.snapshot.pinned() as snap:
+                return check_credential(data, snap)
         with self.snapshot.pinned() as snap:
             fast = self.delivered.answer(data, hashlib.sha256(data).hexdigest(), snap, self.settings.trust_roots)
         if fast is not None:
@@ -305,6 +329,29 @@ def pdf_response(pdf: bytes, number: str) -> Response:
         pdf,
         media_type="application/pdf",
         headers={"content-disposition": f'attachment; filename="{safe}.pdf"', "cache-control": "no-store"},
+    )
+
+
+CREDENTIAL_ATTACHMENT = "credential.vc.jwt"  # the holder's credential, attached to the sealed PDF at issue
+
+
+def credential_of(pdf: bytes) -> bytes | None:
+    """The credential the decrypted PDF carries (``None``: a certificate issued before credentials)."""
+    from render import record_bytes
+
+    try:
+        raw = record_bytes(pdf, CREDENTIAL_ATTACHMENT)
+    except Exception:  # our own sealed file; anything odd in it means: no credential to give
+        return None
+    return raw.strip() if raw and raw.strip().startswith(b"eyJ") else None
+
+
+def credential_response(credential: bytes, number: str) -> Response:
+    safe = "".join(c for c in number.upper() if c.isalnum())[:22] or "certificate"
+    return Response(
+        credential,
+        media_type="application/vc+jwt",
+        headers={"content-disposition": f'attachment; filename="{safe}.vc.jwt"', "cache-control": "no-store"},
     )
 
 

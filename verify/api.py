@@ -5,13 +5,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from search_index import SnapshotRecord
 
-from ._site import Site, Unreadable, UploadTooLarge, download_attempt, lookup_two, pdf_response
+from . import offline_api
+from ._site import (
+    Site,
+    Unreadable,
+    UploadTooLarge,
+    credential_of,
+    credential_response,
+    download_attempt,
+    lookup_two,
+    pdf_response,
+)
 from .check import VERDICT_TEXT, Verdict
 from .openapi import openapi_document
 from .public_record import public_record
@@ -119,15 +130,28 @@ def routes(site: Site) -> list[Route]:
 
     async def download(request: Request) -> Response:
         try:
-            body = await _body(request, ("number", "id_number", "code"))
+            body = await _body(request, ("number", "id_number", "code", "format"))
         except ValueError as e:
             return problem(400, "bad_request", "请求格式不正确", f"malformed request: {e}")
         fields = {k: body.get(k, "") for k in ("number", "id_number", "code")}
+        wanted = body.get("format") or "pdf"
+        if wanted not in ("pdf", "credential"):
+            return problem(400, "bad_request", "format 应为 pdf 或 credential", "format must be pdf or credential")
         if not all(fields.values()):
             return problem(400, "need_all", "请提供证书编号、证件号码和下载码", "give number, id_number and code")
         outcome, pdf, retry = await download_attempt(site, site.client(request), fields)
         if outcome == "limited":
             return _limited(retry)
+        if outcome == "ok" and pdf is not None and wanted == "credential":
+            credential = await run_in_threadpool(credential_of, pdf)
+            if credential is None:
+                return problem(
+                    404,
+                    "no_credential",
+                    "该证书签发时尚未提供电子凭证",
+                    "this certificate was issued before credentials were offered",
+                )
+            return credential_response(credential, fields["number"])
         if outcome == "ok" and pdf is not None:
             return pdf_response(pdf, fields["number"])
         return {
@@ -199,4 +223,5 @@ def routes(site: Site) -> list[Route]:
         Route("/audit/proof", audit_proof),
         Route("/audit/consistency", consistency),
         Route("/openapi.json", openapi),
+        *offline_api.routes(site),
     ]

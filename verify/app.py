@@ -2,8 +2,10 @@
 
 Pages (Chinese by default, ``?lang=en`` switches and is remembered in a cookie), plain HTML
 without JavaScript: the QR landing ``/c/{number}?t=``, the two-of-three query ``/query``, the
-PDF upload check ``/check``, the holder download ``/download``, the institution directory
-``/institutions``. The JSON API is in :mod:`verify.api`. Handlers parse, call the core, return
+PDF or credential upload check ``/check``, the holder download ``/download`` (the PDF or its
+credential), the institution directory ``/institutions``. The one script is the QR landing's
+offline check (``static/offline.js``: the signed fragment checked in the browser) with its service
+worker (``/sw.js``) and the shell it keeps (``/offline``) for a scan without a network. The JSON API is in :mod:`verify.api`. Handlers parse, call the core, return
 a template; the site never opens the registry, only a published snapshot.
 """
 
@@ -18,15 +20,16 @@ from typing import Any
 
 from markupsafe import Markup
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from registry.tables import LEVELS
+from registry.tables import ID_TYPES, LEVELS
 
 from . import api
 from ._site import (
@@ -36,13 +39,15 @@ from ._site import (
     Site,
     Unreadable,
     UploadTooLarge,
+    credential_of,
+    credential_response,
     download_attempt,
     lookup_two,
     pdf_response,
 )
 from ._templates import environment
 from .check import VERDICT_TEXT, Verdict
-from .i18n import translator
+from .i18n import MESSAGES, translator
 from .present import Messages, beijing_iso, beijing_time, check_groups, seal_lines
 from .sealed_document import DocumentReport
 from .settings import SiteSettings
@@ -73,6 +78,29 @@ def _switch_url(request: Request, lang: str) -> str:
     return f"?{query + '&' if query else ''}lang={lang}"
 
 
+_OFFLINE_LABELS = (
+    "number",
+    "name",
+    "id_number",
+    "id_type",
+    "occupation",
+    "level",
+    "issue_date",
+    "institution",
+    "colon",
+    "beijing_time",
+)
+
+
+def _offline_words(lang: str) -> dict[str, Any]:
+    """What ``static/offline.js`` shows, in the page's language (a JSON block in the page: no inline script)."""
+    i = 1 if lang == "en" else 0
+    words: dict[str, Any] = {k: v[i] for k, v in MESSAGES.items() if k.startswith("offline_") or k in _OFFLINE_LABELS}
+    words["levels"] = {str(lv.code): lv.en if lang == "en" else lv.zh for lv in LEVELS.values()}
+    words["id_types"] = {it.code: it.en if lang == "en" else it.zh for it in ID_TYPES.values()}
+    return words
+
+
 class Pages:
     def __init__(self, site: Site) -> None:
         self.site = site
@@ -91,6 +119,7 @@ class Pages:
                 "T": Messages(lang),  # the same words as attributes: cheaper in a template than t()
                 "verdict_text": {v.value: VERDICT_TEXT[v][1 if lang == "en" else 0] for v in Verdict},
                 "level_names": {lv.code: lv.en if lang == "en" else lv.zh for lv in LEVELS.values()},
+                "offline_words": _offline_words(lang),
             }
             for lang in ("zh", "en")
         }
@@ -149,6 +178,10 @@ class Pages:
             **_checked(),
         )
 
+    async def offline(self, request: Request) -> Response:
+        """The shell the service worker keeps: the offline check alone, for a QR code scanned without a network."""
+        return self.render(request, "offline.html")
+
     async def query(self, request: Request) -> Response:
         if request.method == "GET" and not request.query_params.get("number") and not request.query_params.get("name"):
             return self.render(request, "query.html", form={}, asked=False)
@@ -196,17 +229,27 @@ class Pages:
             return self.render(request, "download.html", form={})
         form = await request.form()
         fields = {k: str(form.get(k, "") or "").strip() for k in ("number", "id_number", "code")}
+        wanted = "credential" if str(form.get("format", "") or "") == "credential" else "pdf"
         if not all(fields.values()):
-            return self.render(request, "download.html", 400, form=fields, problem="download_need_all")
+            return self.render(
+                request, "download.html", 400, form={**fields, "format": wanted}, problem="download_need_all"
+            )
         outcome, pdf, status = await download_attempt(self.site, self.site.client(request), fields)
         if outcome == "limited":
             return self.limited(request, status)
+        fields.pop("code")
         if outcome == "ok" and pdf is not None:
-            return pdf_response(pdf, fields["number"])
+            if wanted == "pdf":
+                return pdf_response(pdf, fields["number"])
+            credential = await run_in_threadpool(credential_of, pdf)
+            if credential is not None:
+                return credential_response(credential, fields["number"])
+            return self.render(
+                request, "download.html", 404, form={**fields, "format": wanted}, problem="download_no_credential"
+            )
         problem = {"fail": "download_fail", "revoked": "download_revoked", "none": "download_none"}[outcome]
         code = {"fail": 403, "revoked": 410, "none": 404}[outcome]
-        fields.pop("code")
-        return self.render(request, "download.html", code, form=fields, problem=problem)
+        return self.render(request, "download.html", code, form={**fields, "format": wanted}, problem=problem)
 
     async def institutions(self, request: Request) -> Response:
         q = request.query_params.get("q", "").strip()[:100]
@@ -238,6 +281,15 @@ async def healthz(request: Request) -> Response:
     (Redis does not answer: each worker counts alone until it does)."""
     extra = request.app.state.site.health()
     return PlainTextResponse("\n".join(["ok", *(f"{k}: {v}" for k, v in extra.items())]))
+
+
+async def service_worker(request: Request) -> Response:
+    """``static/sw.js`` at the root, so that its scope is the whole site (``/c/…`` included)."""
+    return FileResponse(
+        STATIC / "sw.js",
+        media_type="text/javascript",
+        headers={"service-worker-allowed": "/", "cache-control": "no-cache"},
+    )
 
 
 def create_app(settings: SiteSettings) -> Starlette:
@@ -272,6 +324,8 @@ def create_app(settings: SiteSettings) -> Starlette:
         Route("/", pages.home),
         Route("/healthz", healthz),
         Route("/c/{number}", pages.landing),
+        Route("/offline", pages.offline),
+        Route("/sw.js", service_worker),
         Route("/query", pages.query, methods=["GET", "POST"]),
         Route("/check", pages.check_form, methods=["GET"]),
         Route("/check", pages.check, methods=["POST"]),

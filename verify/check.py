@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from registry.errors import SkillcertError
 from registry.filings import institution_from_dict
@@ -33,6 +34,7 @@ __all__ = [
     "Verdict",
     "check_pdf",
     "filed_fingerprints",
+    "institution_checks",
     "judge",
     "read_embedded",
     "replaced_by",
@@ -104,7 +106,23 @@ def _record_match(record: EmbeddedRecord, doc: SnapshotRecord) -> list[str]:
     return wrong
 
 
-def _institution_checks(snapshot: Snapshot | SnapshotView, record: EmbeddedRecord) -> list[Check]:
+class Scoped(Protocol):
+    """What the institution's checks read of a certificate (an embedded record, a credential's claims)."""
+
+    @property
+    def institution_code(self) -> str: ...
+    @property
+    def issue_date(self) -> date: ...
+    @property
+    def occupation(self) -> str: ...
+    @property
+    def job(self) -> str: ...
+    @property
+    def level(self) -> int: ...
+
+
+def institution_checks(snapshot: Snapshot | SnapshotView, record: Scoped) -> list[Check]:
+    """Was the institution filed and active on the issue date, and is the certificate in its scope?"""
     code = record.institution_code
     inst = snapshot.institution(code)
     if inst is None:
@@ -250,7 +268,7 @@ def judge(
                 "not byte-identical to a delivered file: judged by its seals and data",
             )
         )
-    checks.extend(_institution_checks(snapshot, record))
+    checks.extend(institution_checks(snapshot, record))
     status = doc.status
     since = doc.status_date or ""
     if status == CertStatus.REVOKED.value:

@@ -54,11 +54,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "check_title": ("上传电子证书 PDF 核验", "Check an electronic certificate (PDF)"),
     "check_help": (
-        "选择证书 PDF 文件（不超过 10 MB）。文件只在内存中检查，不会保存。",
-        "Choose the certificate PDF (at most 10 MB). It is checked in memory and never stored.",
+        "选择证书 PDF 文件（不超过 10 MB），或持证人的电子凭证（.vc.jwt）。文件只在内存中检查，不会保存。",
+        "Choose the certificate PDF (at most 10 MB), or the holder's credential (.vc.jwt). It is checked in "
+        "memory and never stored.",
     ),
     "check_submit": ("核验", "Check"),
-    "check_file": ("证书 PDF 文件", "Certificate PDF file"),
+    "check_file": ("证书 PDF 或电子凭证文件", "Certificate PDF or credential file"),
+    "credential_detail_valid": (
+        "电子凭证的签名有效（机构已备案的密钥），未被撤销，数据与登记一致，证书有效。",
+        "The credential's signature is valid (the institution's filed key), it was not revoked, its data "
+        "matches the register and the certificate is valid.",
+    ),
+    "credential_detail_invalid": (
+        "此电子凭证未通过核验：签名无效或数据与登记不符，可能被改动或伪造。请看下面未通过的检查项。",
+        "This credential failed verification: its signature or data is wrong, it may have been altered or "
+        "forged. See the failed checks below.",
+    ),
+    "credential_detail_unknown": (
+        "无法确认此电子凭证：签名有效，但在查询库中找不到对应的证书，或状态列表无法核对。",
+        "This credential cannot be confirmed: its signature is valid, but no matching certificate is in the "
+        "index, or the status lists could not be checked.",
+    ),
     "check_results": ("各项检查", "Checks"),
     "check_col_check": ("检查项", "Check"),
     "check_col_outcome": ("结果", "Outcome"),
@@ -140,6 +156,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "该证书没有可下载的电子文件，请联系发证机构。",
         "This certificate has no electronic file to download; please ask the issuing institution.",
     ),
+    "download_format": ("下载内容", "What to download"),
+    "download_format_help": (
+        "电子证书 PDF 带有电子印章；电子凭证（.vc.jwt）是可存入数字钱包、供他人在线核验的 W3C 可验证凭证。",
+        "The PDF carries the digital seals; the credential (.vc.jwt) is a W3C verifiable credential for a "
+        "digital wallet, which anyone can check.",
+    ),
+    "download_format_pdf": ("电子证书 PDF", "Certificate PDF"),
+    "download_format_credential": ("电子凭证（.vc.jwt）", "Credential (.vc.jwt)"),
+    "download_no_credential": (
+        "该证书签发时尚未提供电子凭证，请下载电子证书 PDF，或联系发证机构。",
+        "This certificate was issued before credentials were offered: download the PDF, or ask the institution.",
+    ),
     "inst_title": ("评价机构目录", "Institution directory"),
     "inst_help": (
         "按机构名称（可只输部分，如“海淀 培训”）、机构代码、地区或职业搜索已备案的评价机构。",
@@ -208,6 +236,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The seal certificate chains to a trusted root, was not revoked, and is a seal key the institution "
         "filed; the occupation and level are within its filed scope.",
     ),
+    "group_help_sealed_credential": (
+        "签名可用该机构备案的二维码与电子凭证密钥（ECDSA P-256）核验；职业和等级在备案范围内。",
+        "The signature verifies with the QR and credential key (ECDSA P-256) the institution filed; the "
+        "occupation and level are within its filed scope.",
+    ),
     "group_help_current": (
         "证书在登记簿中，未被撤销、暂停或取代。",
         "The certificate is in the register and was not revoked, suspended or replaced.",
@@ -249,6 +282,68 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "how_reissue": ("补发", "a reissue (补发)"),
     "how_correct": ("更正", "a correction (更正)"),
     "query_count": ("找到 {n} 张证书", "{n} certificates found"),
+    # the offline check of the QR code's signed data (verify/static/offline.js shows these)
+    "offline_title": ("离线核验：二维码中的签名数据", "Offline check: the signed data in the QR code"),
+    "offline_checking": ("正在核验二维码中的签名数据……", "Checking the signed data in the QR code…"),
+    "offline_authentic_word": ("信息真实", "Authentic"),
+    "offline_authentic": (
+        "这张证书上的信息是真实的：由机构 {inst} 的已备案密钥签名。",
+        "The data on this paper is authentic: signed by institution {inst}'s filed key.",
+    ),
+    "offline_not_authentic_word": ("不是真实的", "NOT authentic"),
+    "offline_not_authentic": (
+        "二维码中的签名数据未通过核验：数据被改动，或不是已备案的机构签发。请勿相信这张证书上的信息。",
+        "The signed data in this QR code failed the check: it was altered, or not issued by a filed "
+        "institution. Do not trust the data on this paper.",
+    ),
+    "offline_unknown_word": ("无法离线核验", "Cannot check offline"),
+    "offline_reason": ("原因", "Reason"),
+    "offline_unreadable": ("二维码中的签名数据无法读取。", "The signed data in the QR code cannot be read."),
+    "offline_bad_signature": ("签名无效。", "The signature is invalid."),
+    "offline_key_unknown": (
+        "签名密钥 {kid} 不在已备案的密钥中。",
+        "The signing key {kid} is not among the filed keys.",
+    ),
+    "offline_key_foreign": (
+        "签名密钥属于机构 {owner}，不是证书上的机构 {inst}。",
+        "The signing key belongs to institution {owner}, not to {inst} named on the certificate.",
+    ),
+    "offline_number_mismatch": (
+        "网址中的证书编号与签名数据中的不一致。",
+        "The certificate number in the address differs from the signed one.",
+    ),
+    "offline_no_keys": (
+        "没有可用的密钥列表：请在有网络时打开一次本站。",
+        "No key list is available: open this site once while online.",
+    ),
+    "offline_bad_key_list": (
+        "密钥列表的发布者签名无效。",
+        "The key list's publisher signature is invalid.",
+    ),
+    "offline_no_crypto": (
+        "此浏览器不支持所需的加密功能（WebCrypto Ed25519、ECDSA P-256）。",
+        "This browser lacks the cryptography needed (WebCrypto Ed25519, ECDSA P-256).",
+    ),
+    "offline_paper_shows": ("纸质证书上应当印有", "What the paper should show"),
+    "offline_checked": (
+        "已离线核验：签名数据由该机构已备案的密钥签名，密钥列表的发布者签名有效。",
+        "Checked offline: the data is signed with the institution's filed key, and the key list's publisher "
+        "signature is valid.",
+    ),
+    "offline_network": (
+        "是否已被撤销需要联网查询；密钥列表日期 {date}。",
+        "Whether it was revoked since the key list's date ({date}) needs the network.",
+    ),
+    "offline_shell": (
+        "现在无法连接本站：下面只有离线核验的结果，证书的登记状态需要联网查询。",
+        "The site cannot be reached now: below is only the offline check; the register status needs the network.",
+    ),
+    "offline_inst_status": (
+        "注意：密钥列表显示该机构的备案状态为 {status}。",
+        "Note: the key list gives the institution's filing as {status}.",
+    ),
+    "offline_proof_number": ("证明编号", "Proof No."),
+    "offline_version": ("版本", "Version"),
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._openapi_offline import OFFLINE_PATHS, OFFLINE_SCHEMAS
+
 __all__ = ["PUBLIC_RECORD_FIELDS", "openapi_document"]
 
 _S = {"type": "string"}
@@ -104,7 +106,8 @@ _CHECK_RESULT = {
             "type": "string",
             "enum": ["valid", "invalid", "revoked", "replaced", "suspended", "unknown", "sealed"],
         },
-        "kind": {"type": "string", "enum": ["sealed_document"]},  # present for a file without a certificate record
+        # sealed_document: a file without a certificate record; credential: a .vc.jwt
+        "kind": {"type": "string", "enum": ["sealed_document", "credential"]},
         "institution_name": _NS,
         "sealed_at": _NS,
         "other_signers": {"type": "array", "items": _S},
@@ -171,7 +174,12 @@ _KEYS_BODY = {
 _DOWNLOAD_BODY = {
     "type": "object",
     "required": ["number", "id_number", "code"],
-    "properties": {"number": _KEY, "id_number": _KEY, "code": _KEY},
+    "properties": {
+        "number": _KEY,
+        "id_number": _KEY,
+        "code": _KEY,
+        "format": {"type": "string", "enum": ["pdf", "credential"]},  # the credential: the PDF's .vc.jwt
+    },
     "additionalProperties": False,
 }
 
@@ -217,7 +225,7 @@ def openapi_document() -> dict[str, Any]:
             },
             "/api/v1/check": {
                 "post": {
-                    "summary": "Check an uploaded certificate PDF (seals and register)",
+                    "summary": "Check an uploaded certificate PDF (seals and register) or credential (.vc.jwt)",
                     "requestBody": {
                         "required": True,
                         "content": {
@@ -249,7 +257,10 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "the PDF",
-                            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+                            "content": {
+                                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                                "application/vc+jwt": {"schema": {"type": "string"}},
+                            },
                         },
                         **_problems(400, 403, 404, 410, 429),
                     },
@@ -366,9 +377,11 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            **OFFLINE_PATHS,
         },
         "components": {
             "schemas": {
+                **OFFLINE_SCHEMAS,
                 "Problem": _PROBLEM,
                 "Check": _CHECK,
                 "MaskedRecord": _RECORD,

@@ -49,6 +49,7 @@ _GROUP_OF: dict[str, str] = {
     "record": "current",
     "registered": "current",
     "status": "current",
+    "status_list": "current",  # a credential's Bitstring Status Lists (verify.credential_check)
 }
 GROUPS = ("unchanged", "sealed", "current")
 _RANK = {Outcome.FAIL: 0, Outcome.UNKNOWN: 1, Outcome.PASS: 2, Outcome.NOT_APPLICABLE: 3}

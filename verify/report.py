@@ -47,6 +47,7 @@ class CheckReport:
     institution_code: str | None = None
     notes: tuple[tuple[str, str], ...] = field(default=())
     replaced: Replaced | None = None  # what superseded this file's version, when it is an old one
+    kind: str | None = None  # "credential": the verdict on a credential (.vc.jwt), not on a PDF
 
     def as_dict(self) -> dict[str, Any]:
         zh, en = VERDICT_TEXT[self.bottom_line]
@@ -59,6 +60,7 @@ class CheckReport:
             "institution_code": self.institution_code,
             "signatures": self.seal.as_dict()["signatures"] if self.seal else [],
             "replaced": {"on": self.replaced.on, "how": self.replaced.how} if self.replaced else None,
+            **({"kind": self.kind} if self.kind else {}),
         }
 
 

@@ -30,6 +30,7 @@ from . import (
     snapshotcmd,
     templatecmd,
     verifycmd,
+    verifyqr,
 )
 
 __all__ = ["cli", "main"]
@@ -58,6 +59,7 @@ for _cmd in (
     identitycmd.identity,
     issuecmd.issue_cmd,
     verifycmd.verify_cmd,
+    verifyqr.verify_qr_cmd,
     signcmd.sign_cmd,
     publishcmd.publish_cmd,
     snapshotcmd.snapshot,

@@ -21,9 +21,10 @@ def identity() -> None:
 @click.option(
     "--seal",
     "seal_kind",
-    type=click.Choice(["institution", "issuing", "competition"]),
+    type=click.Choice(["institution", "issuing", "competition", "qr"]),
     default="institution",
-    help="此密钥签哪一枚已备案的印章 / which filed seal this key signs for",
+    help="此密钥签哪一枚已备案的印章；qr：二维码与电子凭证签名密钥（ECDSA P-256） / which filed seal this key "
+    "signs for; qr: the key that signs QR payloads and credentials (ECDSA P-256)",
 )
 @click.option(
     "--p12",

@@ -19,7 +19,8 @@ def pki() -> None:
 @pki.command("demo")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def demo(as_json: bool) -> None:
-    """为每个已备案印章生成演示密钥并登记 / make a demo key per filed seal and file it."""
+    """为每个已备案印章及每个机构的二维码签名生成演示密钥并登记 / make a demo key per filed seal, and a QR
+    and credential key per institution, and file them."""
     s = settings()
     with errors_mapped(as_json), open_registry(s) as reg:
         p = setup_demo_pki(s, reg)

@@ -28,7 +28,9 @@ def publish_cmd(to: Path | None, incremental: bool, as_json: bool) -> None:
     s = settings()
     with errors_mapped(as_json):
         with open_registry(s) as reg:
-            m = publish(reg, s.home, incremental=incremental, actor=s.actor, downloads_dir=s.downloads_dir)
+            m = publish(
+                reg, s.home, incremental=incremental, actor=s.actor, downloads_dir=s.downloads_dir, site_url=s.site_url
+            )
         exported = export_snapshot(s.home, to) if to is not None else None
     d = m.data
     lines = [

@@ -10,6 +10,7 @@ from registry.errors import NotFound, SkillcertError
 from sign import PadesLevel, SealBoxSpec, SealOptions
 from sign.appearance import SealPicture
 from sign.placement import Placement
+from sign.qr_key import QR_SEAL_KIND
 
 from ..pipeline import default_workers
 from ..seals import identity_spec, seal_services
@@ -111,6 +112,11 @@ def sign_cmd(
             raise click.UsageError("give at most one of --seal-box, --anchor, --perforation, --seal-field")
         with open_registry(s) as reg:
             rec = reg.seals.identity(name)
+            if rec.seal_kind == QR_SEAL_KIND:  # a key purpose, not a seal: it never signs a PDF
+                raise SkillcertError(
+                    f"签名身份 {name} 是二维码与电子凭证密钥，不能加盖印章",
+                    f"signing identity {name} is the QR and credential key; it cannot seal a PDF",
+                )
             spec = identity_spec(rec)
             picture = None if invisible else _picture(reg, rec.institution_code, rec.seal_kind)
         box, placement = None, None
