@@ -10,6 +10,7 @@ with that key, as the issue pipeline signs them.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
@@ -420,6 +421,23 @@ def _axe(page: Any) -> None:
     assert results.violations_count == 0, results.generate_report()
 
 
+@contextlib.contextmanager
+def _phone(chromium: str) -> Iterator[tuple[Any, Any, Any]]:
+    """A headless Chromium with one phone-sized Chinese page: (browser, context, page)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"], headless=True
+        )
+        try:
+            ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+            ctx.set_default_timeout(15_000)
+            yield browser, ctx, ctx.new_page()
+        finally:
+            browser.close()
+
+
 def _offline_verdict(page: Any) -> str:
     page.wait_for_selector("#offline[data-done='1']")
     return str(page.locator(".offline-verdict").get_attribute("data-offline"))
@@ -430,7 +448,6 @@ def _offline_verdict(page: Any) -> str:
 def test_the_qr_code_checks_offline_in_the_browser(
     offline_home: OfflineHome, require_program: Callable[[str], str], tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
 
     chromium = require_program("chromium")
     shots = Path(os.environ.get("SKILLCERT_SCREENSHOTS") or tmp_path)  # SKILLCERT_SCREENSHOTS=docs/img: the README's
@@ -443,85 +460,74 @@ def test_the_qr_code_checks_offline_in_the_browser(
     unfiled = url.split("#")[0] + "#" + sign_payload(claims_of(c), other_signer)
     second = offline_home.certs[1]
     elsewhere = f"{offline_home.base}/c/{second.number}?t={second.qr_token}#{fragment}"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"], headless=True
-        )
-        try:
-            ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-            ctx.set_default_timeout(15_000)
-            page = ctx.new_page()
-            with skillcert_serve(offline_home.home, tmp_path, port=offline_home.port):
-                page.goto(url)
-                assert page.locator(".verdict-word").first.inner_text().strip() == "有效"  # the live part
-                assert _offline_verdict(page) == "authentic"
-                text = page.locator("#offline").inner_text()
-                assert "信息是真实的" in text and c.name in text and "需要联网" in text
-                _axe(page)
-                # the credential upload and the download form, as people meet them
-                assert c.number is not None
-                vc = tmp_path / f"{c.number}.vc.jwt"
-                vc.write_text(offline_home.credentials[c.number], encoding="ascii")
-                check = ctx.new_page()
-                check.goto(f"{offline_home.base}/check")
-                check.locator("#c-file").set_input_files(str(vc))
-                with check.expect_navigation():
-                    check.locator("form[action='/check'] button[type=submit]").click()
-                assert check.locator(".verdict-word").inner_text().strip() == "有效"
-                assert "电子凭证的签名有效" in check.locator("main").inner_text()
-                _axe(check)
-                check.goto(f"{offline_home.base}/download")
-                check.locator("input[name=format][value=credential]").check()
-                _axe(check)
-                check.close()
-                en = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en")
-                en_page = en.new_page()
-                en_page.goto(url.split("#")[0] + "&lang=en#" + fragment)
-                assert _offline_verdict(en_page) == "authentic"
-                text = en_page.locator("#offline").inner_text()
-                assert "The data on this paper is authentic" in text and "needs the network" in text
-                assert "Beijing time" in text and "What the paper should show" in text
-                _axe(en_page)
-                page.screenshot(path=str(shots / "offline-online.png"), full_page=True)
-                en_page.screenshot(path=str(shots / "offline-en.png"), full_page=True)
-                en.close()
-                page.wait_for_function("navigator.serviceWorker.controller !== null")
-                page.wait_for_function(
-                    "caches.open('skillcert-offline-1').then(c => c.keys()).then(k => k.length >= 4)"
-                )
-            # the server is gone: the worker's shell answers, and the check runs on what it kept
-            page.goto("about:blank")
+    with _phone(chromium) as (browser, ctx, page):
+        with skillcert_serve(offline_home.home, tmp_path, port=offline_home.port):
             page.goto(url)
-            assert page.locator("#offline-shell").is_visible()
+            assert page.locator(".verdict-word").first.inner_text().strip() == "有效"  # the live part
             assert _offline_verdict(page) == "authentic"
             text = page.locator("#offline").inner_text()
-            assert "信息是真实的" in text and c.name in text and c.occupation in text and "密钥列表日期" in text
-            assert "北京时间" in text and "居民身份证 (201)" in text
+            assert "信息是真实的" in text and c.name in text and "需要联网" in text
             _axe(page)
-            page.screenshot(path=str(shots / "offline-authentic.png"), full_page=True)
-            page.goto("about:blank")
-            page.goto(tampered)
-            assert _offline_verdict(page) in ("invalid",)
-            assert "不是真实的" in page.locator("#offline").inner_text()
-            assert c.name not in page.locator("#offline").inner_text()
-            _axe(page)
-            page.screenshot(path=str(shots / "offline-tampered.png"), full_page=True)
-            page.goto("about:blank")
-            page.goto(unfiled)  # signed with a key nobody filed
-            assert _offline_verdict(page) == "invalid"
-            assert "不在已备案的密钥中" in page.locator("#offline").inner_text()
-            page.goto("about:blank")
-            page.goto(elsewhere)  # a genuine code under another certificate's number
-            assert _offline_verdict(page) == "invalid"
-            assert "证书编号与签名数据中的不一致" in page.locator("#offline").inner_text()
-            page.goto("about:blank")
-            page.goto(swapped)  # another name under the genuine signature
-            assert _offline_verdict(page) == "invalid"
-            assert "签名无效" in page.locator("#offline").inner_text()
-            assert "王五" not in page.locator("#offline").inner_text()
-            ctx.close()
-        finally:
-            browser.close()
+            # the credential upload and the download form, as people meet them
+            assert c.number is not None
+            vc = tmp_path / f"{c.number}.vc.jwt"
+            vc.write_text(offline_home.credentials[c.number], encoding="ascii")
+            check = ctx.new_page()
+            check.goto(f"{offline_home.base}/check")
+            check.locator("#c-file").set_input_files(str(vc))
+            with check.expect_navigation():
+                check.locator("form[action='/check'] button[type=submit]").click()
+            assert check.locator(".verdict-word").inner_text().strip() == "有效"
+            assert "电子凭证的签名有效" in check.locator("main").inner_text()
+            _axe(check)
+            check.goto(f"{offline_home.base}/download")
+            check.locator("input[name=format][value=credential]").check()
+            _axe(check)
+            check.close()
+            en = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en")
+            en_page = en.new_page()
+            en_page.goto(url.split("#")[0] + "&lang=en#" + fragment)
+            assert _offline_verdict(en_page) == "authentic"
+            text = en_page.locator("#offline").inner_text()
+            assert "The data on this paper is authentic" in text and "needs the network" in text
+            assert "Beijing time" in text and "What the paper should show" in text
+            _axe(en_page)
+            page.screenshot(path=str(shots / "offline-online.png"), full_page=True)
+            en_page.screenshot(path=str(shots / "offline-en.png"), full_page=True)
+            en.close()
+            page.wait_for_function("navigator.serviceWorker.controller !== null")
+            page.wait_for_function("caches.open('skillcert-offline-1').then(c => c.keys()).then(k => k.length >= 4)")
+        # the server is gone: the worker's shell answers, and the check runs on what it kept
+        page.goto("about:blank")
+        page.goto(url)
+        assert page.locator("#offline-shell").is_visible()
+        assert _offline_verdict(page) == "authentic"
+        text = page.locator("#offline").inner_text()
+        assert "信息是真实的" in text and c.name in text and c.occupation in text and "密钥列表日期" in text
+        assert "北京时间" in text and "居民身份证 (201)" in text
+        _axe(page)
+        page.screenshot(path=str(shots / "offline-authentic.png"), full_page=True)
+        page.goto("about:blank")
+        page.goto(tampered)
+        assert _offline_verdict(page) in ("invalid",)
+        assert "不是真实的" in page.locator("#offline").inner_text()
+        assert c.name not in page.locator("#offline").inner_text()
+        _axe(page)
+        page.screenshot(path=str(shots / "offline-tampered.png"), full_page=True)
+        page.goto("about:blank")
+        page.goto(unfiled)  # signed with a key nobody filed
+        assert _offline_verdict(page) == "invalid"
+        assert "不在已备案的密钥中" in page.locator("#offline").inner_text()
+        page.goto("about:blank")
+        page.goto(elsewhere)  # a genuine code under another certificate's number
+        assert _offline_verdict(page) == "invalid"
+        assert "证书编号与签名数据中的不一致" in page.locator("#offline").inner_text()
+        page.goto("about:blank")
+        page.goto(swapped)  # another name under the genuine signature
+        assert _offline_verdict(page) == "invalid"
+        assert "签名无效" in page.locator("#offline").inner_text()
+        assert "王五" not in page.locator("#offline").inner_text()
+        ctx.close()
 
 
 @pytest.mark.system
@@ -533,7 +539,6 @@ def test_a_scanned_demo_certificate_checks_offline_once_the_server_is_gone(
     site opened once, the server stopped, the same code scanned again — an offline verdict."""
     import pypdfium2 as pdfium
     import zxingcpp
-    from playwright.sync_api import sync_playwright
 
     chromium = require_program("chromium")
     pdf = next(p for p in demo_home.pdfs if p.stem.startswith("S000011084012"))
@@ -545,27 +550,16 @@ def test_a_scanned_demo_certificate_checks_offline_once_the_server_is_gone(
     (code,) = [b for b in zxingcpp.read_barcodes(image) if b.format == zxingcpp.BarcodeFormat.QRCode]
     url = code.text
     assert url.startswith(f"http://127.0.0.1:{demo_home.port}/c/{pdf.stem}?t=") and "#" in url
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"], headless=True
-        )
-        try:
-            ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-            ctx.set_default_timeout(15_000)
-            page = ctx.new_page()
-            with skillcert_serve(demo_home.home, tmp_path, port=demo_home.port):
-                page.goto(url)
-                assert page.locator(".verdict-word").first.inner_text().strip() == "有效"
-                assert _offline_verdict(page) == "authentic"
-                page.wait_for_function("navigator.serviceWorker.controller !== null")
-                page.wait_for_function(
-                    "caches.open('skillcert-offline-1').then(c => c.keys()).then(k => k.length >= 4)"
-                )
-            page.goto("about:blank")
-            page.goto(url)  # no server any more: the service worker's shell and the kept key list
-            assert page.locator("#offline-shell").is_visible()
+    with _phone(chromium) as (_, _, page):
+        with skillcert_serve(demo_home.home, tmp_path, port=demo_home.port):
+            page.goto(url)
+            assert page.locator(".verdict-word").first.inner_text().strip() == "有效"
             assert _offline_verdict(page) == "authentic"
-            text = page.locator("#offline").inner_text()
-            assert pdf.stem in text and "信息是真实的" in text and "需要联网" in text
-        finally:
-            browser.close()
+            page.wait_for_function("navigator.serviceWorker.controller !== null")
+            page.wait_for_function("caches.open('skillcert-offline-1').then(c => c.keys()).then(k => k.length >= 4)")
+        page.goto("about:blank")
+        page.goto(url)  # no server any more: the service worker's shell and the kept key list
+        assert page.locator("#offline-shell").is_visible()
+        assert _offline_verdict(page) == "authentic"
+        text = page.locator("#offline").inner_text()
+        assert pdf.stem in text and "信息是真实的" in text and "需要联网" in text

@@ -32,6 +32,7 @@ from skillcert.seals import DEMO_PASSWORD, DEMO_PASSWORD_ENV, file_identity, set
 from skillcert.settings import Settings
 
 from .conftest import DEMO_CODES, DemoHome
+from .softhsm import MODULE, token_with
 
 BJ = DEMO_CODES["beijing"]
 
@@ -277,7 +278,6 @@ def test_demo_pki_made_before_gets_qr_keys(tmp_path: Path) -> None:
 
 
 # -- PKCS#11 ---------------------------------------------------------------------------------------
-MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 
 
 @pytest.mark.system
@@ -286,29 +286,8 @@ def test_p256_key_in_softhsm_signs_a_payload(
 ) -> None:
 
     softhsm = require_program("softhsm2-util")
-    if not MODULE.exists():
-        pytest.fail(f"{MODULE} missing although softhsm2-util is installed")
-    conf = tmp_path / "softhsm2.conf"
-    (tmp_path / "tokens").mkdir()
-    conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
-    subprocess.run(
-        [softhsm, "--init-token", "--free", "--label", "skillcert-qr", "--pin", "1234", "--so-pin", "4321"],
-        check=True,
-        capture_output=True,
-    )
     pki = make_demo_pki(tmp_path / "pki", [SealSubject("hsm-qr", "二维码签名", "明德", ec=True)])
-    certomancer = str(Path(sys.executable).parent / "certomancer")
-    subprocess.run(
-        [
-            certomancer, "--config", str(pki.config), "--key-root", str(pki.root / "keys"), "alch", "skillcert-demo",
-            "--module", str(MODULE), "--token-label", "skillcert-qr", "--pin", "1234", "--cert", "hsm-qr",
-        ],
-        check=True,
-        capture_output=True,
-        env=os.environ,
-    )  # fmt: skip
-    monkeypatch.setenv("SKILLCERT_PKCS11_PIN", "1234")
+    token_with(tmp_path, monkeypatch, softhsm, pki, "hsm-qr", label="skillcert-qr", chain=False)
     # in a process of its own: SoftHSM2 reads SOFTHSM2_CONF once per process, when the module is
     # first initialised, so another test's token folder would hide this one (and this one theirs)
     script = (

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -18,7 +15,7 @@ from skillcert.pipeline import IssueOptions, issue_batch
 from skillcert.seals import file_identity
 from skillcert.settings import Settings
 
-MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
+from .softhsm import MODULE, token_with
 
 
 @pytest.mark.system
@@ -27,45 +24,10 @@ def test_batch_sealed_in_softhsm(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, require_program: Callable[[str], str]
 ) -> None:
     softhsm = require_program("softhsm2-util")
-    if not MODULE.exists():
-        pytest.fail(f"{MODULE} missing although softhsm2-util is installed")
-    conf = tmp_path / "softhsm2.conf"
-    (tmp_path / "tokens").mkdir()
-    conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
-    subprocess.run(
-        [softhsm, "--init-token", "--free", "--label", "skillcert", "--pin", "1234", "--so-pin", "4321"],
-        check=True,
-        capture_output=True,
-    )
     pki: DemoPki = make_demo_pki(
         tmp_path / "pki", [SealSubject("hsm-seal", "北京市海淀区明德职业技能培训学校", "明德")]
     )
-    certomancer = str(Path(sys.executable).parent / "certomancer")
-    subprocess.run(
-        [
-            certomancer,
-            "--config",
-            str(pki.config),
-            "--key-root",
-            str(pki.root / "keys"),
-            "alch",
-            "skillcert-demo",
-            "--module",
-            str(MODULE),
-            "--token-label",
-            "skillcert",
-            "--pin",
-            "1234",
-            "--cert",
-            "hsm-seal",
-            "--include-chain",
-        ],
-        check=True,
-        capture_output=True,
-        env=os.environ,
-    )
-    monkeypatch.setenv("SKILLCERT_PKCS11_PIN", "1234")
+    token_with(tmp_path, monkeypatch, softhsm, pki, "hsm-seal", label="skillcert", chain=True)
 
     s = Settings.from_env({"SKILLCERT_HOME": str(tmp_path / "home"), "SKILLCERT_ACTOR": "t"})
     with Registry.create(s.registry_path) as reg:
