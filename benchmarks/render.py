@@ -66,7 +66,7 @@ RARE = "堃喆镕赟䶮𠇔"  # every 100th name has one: the last two need the 
 # the engine's own calls whose time is measured; the Typst compile is the rest
 STAGES = {
     "prepare_photo": "photo: decode, crop, JPEG (Pillow)",
-    "qr_svg": "QR code SVG (segno)",
+    "qr_svg": "QR code SVG (zxing-cpp)",
     "require_glyphs": "glyph check (cmaps)",
 }
 REST = "Typst compile + engine glue"

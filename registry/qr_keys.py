@@ -7,12 +7,12 @@ short enough for a QR code; anyone holding the filing can check which key it is.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import SkillcertError
+from .jws import b64url
 
 __all__ = [
     "QR_SEAL_KIND",
@@ -31,10 +31,6 @@ QR_SEAL_KIND = "qr"  # the identities' seal_kind of a QR/credential key
 
 class NotP256(SkillcertError):
     """A key filed for QR codes and credentials that is not ECDSA P-256."""
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def kid_of(fingerprint_hex: str) -> str:

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from registry.errors import SkillcertError
+from registry.jws import compact_jws
 from registry.qr_keys import EcPublicKey, key_from_dict
 
 from .status_list import publisher_jwk
@@ -45,12 +46,6 @@ class KeyList:
     site: str
     publisher_kid: str
     institutions: dict[str, dict[str, str]]  # code -> {"name", "status"}
-
-
-def _b64url(data: bytes) -> str:
-    import base64
-
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def key_list_jws(
@@ -77,12 +72,7 @@ def key_list_jws(
         "keys": keys,
     }
     header = {"alg": "Ed25519", "typ": "JWT", "kid": publisher_jwk(key)["kid"]}
-    signing_input = (
-        _b64url(json.dumps(header, separators=(",", ":")).encode())
-        + "."
-        + _b64url(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-    )
-    return signing_input + "." + _b64url(key.sign(signing_input.encode("ascii")))
+    return compact_jws(header, body, key.sign)
 
 
 def read_key_list(text: str, publisher: dict[str, str] | None = None) -> KeyList:

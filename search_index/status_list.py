@@ -13,6 +13,7 @@ signed with the publisher's Ed25519 key (``alg: Ed25519``, RFC 9864), whose publ
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import io
 import json
@@ -21,8 +22,19 @@ from datetime import datetime
 from typing import Any
 
 from registry.errors import SkillcertError
+from registry.jws import b64url as _b64url
+from registry.jws import compact_jws
 
-__all__ = ["MIN_BITS", "StatusListError", "decode_bits", "encode_bits", "publisher_jwk", "revoked", "status_list_jwt"]
+__all__ = [
+    "MIN_BITS",
+    "StatusListError",
+    "decode_bits",
+    "encode_bits",
+    "publisher_jwk",
+    "read_status_list",
+    "revoked",
+    "status_list_jwt",
+]
 
 MIN_BITS = 131_072
 _MAX_ENCODED = 8 * 1024 * 1024
@@ -30,10 +42,6 @@ _MAX_ENCODED = 8 * 1024 * 1024
 
 class StatusListError(SkillcertError):
     """A status list that cannot be read."""
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def encode_bits(revoked_indexes: Iterable[int], *, highest: int = 0) -> str:
@@ -105,9 +113,33 @@ def status_list_jwt(site: str, purpose: str, encoded: str, key: Any, *, now: dat
     }
     jwk = publisher_jwk(key)
     header = {"alg": "Ed25519", "typ": "vc+jwt", "cty": "vc", "kid": jwk["kid"]}
-    signing_input = (
-        _b64url(json.dumps(header, separators=(",", ":")).encode())
-        + "."
-        + _b64url(json.dumps(vc, separators=(",", ":")).encode())
-    )
-    return signing_input + "." + _b64url(key.sign(signing_input.encode("ascii")))
+    return compact_jws(header, vc, key.sign)
+
+
+def read_status_list(token: str | None, publisher: dict[str, str] | None, purpose: str) -> bytes:
+    """The bits of a status list JWT of ``purpose``, after checking the publisher's signature
+    (``publisher``: the JWK the snapshot carries). Raises :class:`StatusListError`.
+
+    A generation's two lists are read once and kept (the last few tokens), so a check of a
+    credential costs a bit look-up, not a signature check and a decompression."""
+    if not token or not publisher:
+        raise StatusListError("此快照没有状态列表", "this snapshot carries no status list")
+    return _read_cached(token, tuple(sorted(publisher.items())), purpose)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_cached(token: str, publisher: tuple[tuple[str, str], ...], purpose: str) -> bytes:
+    from joserfc import jws
+    from joserfc.errors import JoseError
+    from joserfc.jwk import OKPKey
+
+    try:
+        jwk: dict[str, str | list[str]] = dict(publisher)
+        obj = jws.deserialize_compact(token, OKPKey.import_key(jwk), algorithms=["Ed25519"])
+        subject = json.loads(obj.payload)["credentialSubject"]
+        if subject.get("statusPurpose") != purpose:
+            raise ValueError(f"the list is for {subject.get('statusPurpose')!r}")
+        encoded = str(subject["encodedList"])
+    except (JoseError, ValueError, KeyError, TypeError) as e:
+        raise StatusListError("状态列表的签名无效", f"the status list's signature is invalid ({e})") from e
+    return decode_bits(encoded)

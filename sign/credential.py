@@ -22,8 +22,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from registry.errors import SkillcertError
+from registry.jws import compact_jws
 
-from .qr_key import EcPublicKey, EcSigner, b64url
+from .qr_key import EcPublicKey, EcSigner
 from .qr_payload import QrClaims
 
 __all__ = [
@@ -142,12 +143,7 @@ def make_credential(
     issued = int((now or datetime.now(UTC)).timestamp())
     vc["iss"], vc["jti"], vc["iat"] = issuer, vc["id"], issued
     header = {"alg": "ES256", "typ": "vc+jwt", "cty": "vc", "kid": signer.kid}
-    signing_input = (
-        b64url(json.dumps(header, separators=(",", ":")).encode())
-        + "."
-        + b64url(json.dumps(vc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-    )
-    return signing_input + "." + b64url(signer.sign(signing_input.encode("ascii")))
+    return compact_jws(header, vc, signer.sign)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,8 +1,8 @@
-"""The QR SVG is written from segno's matrix: the same bytes segno's own SVG writer gives, and it decodes."""
+"""The QR code: zxing-cpp's symbol at level M, no larger than segno's for the same URL, the SVG path
+draws exactly its modules, and every code decodes to its URL."""
 
 from __future__ import annotations
 
-import io
 import random
 import re
 import string
@@ -10,40 +10,71 @@ import string
 import pytest
 import segno
 
-from render.qr import qr_code, qr_svg, qr_url
+from render.errors import RenderError
+from render.qr import QrSymbol, qr_code, qr_svg, qr_url
+
+zxingcpp = pytest.importorskip("zxingcpp")
+
+_RUN = re.compile(r"([Mm])(-?[\d.]+) (-?[\d.]+)h(\d+)")
 
 
-def _segno(url: str) -> segno.QRCode:
-    return segno.make(url, error="m", boost_error=True, micro=False, mask=4)
+def _decoded(code: QrSymbol) -> str:
+    from PIL import Image
+
+    size = len(code.matrix) + 8
+    img = Image.new("L", (size, size), 255)
+    for y, row in enumerate(code.matrix):
+        for x, v in enumerate(row):
+            if v:
+                img.putpixel((x + 4, y + 4), 0)
+    (found,) = zxingcpp.read_barcodes(
+        img.resize((size * 4, size * 4), Image.Resampling.NEAREST), formats=zxingcpp.BarcodeFormat.QRCode
+    )
+    return str(found.text)
 
 
-def _segno_svg(url: str) -> str:
-    buf = io.BytesIO()
-    _segno(url).save(buf, kind="svg", border=4, xmldecl=False, svgclass=None, lineclass=None, scale=1)
-    return buf.getvalue().decode("ascii")
+def _svg_modules(svg: str) -> tuple[bytes, ...]:
+    """The module grid the SVG's path draws (quiet zone included), from its run commands."""
+    size = int(svg.split('width="')[1].split('"')[0])
+    assert svg.count("<path ") == 1 and f'height="{size}"' in svg
+    grid = [bytearray(size) for _ in range(size)]
+    d = svg.split(' d="')[1].split('"')[0]
+    assert _RUN.sub("", d) == "", d  # nothing but runs
+    x = y = 0.0
+    for cmd, dx, dy, length in _RUN.findall(d):
+        x, y = (float(dx), float(dy)) if cmd == "M" else (x + float(dx), y + float(dy))
+        assert y - 0.5 == int(y - 0.5), y  # through the middle of a row
+        for k in range(int(length)):
+            grid[int(y - 0.5)][int(x) + k] = 1
+        x += int(length)
+    return tuple(bytes(row) for row in grid)
 
 
-def test_same_code_as_segno_make() -> None:
-    """Module for module, over versions 1-14 and byte, alphanumeric and numeric data."""
-    rnd = random.Random(5)
-    versions = set()
-    for k in range(400):
-        token = "".join(rnd.choices(string.ascii_letters + string.digits + "-_", k=rnd.randint(1, 300)))
+def _urls(seed: int, count: int, longest: int) -> list[str]:
+    rnd = random.Random(seed)
+    urls = []
+    for k in range(count):
+        token = "".join(rnd.choices(string.ascii_letters + string.digits + "-_", k=rnd.randint(1, longest)))
         url = f"https://zs{rnd.randint(0, 99)}.example.cn/c/S{rnd.randrange(10**21):021d}?t={token}"
-        url = url.upper() if k % 7 == 0 else str(rnd.randrange(10**40)) if k % 11 == 0 else url
-        ours, theirs = qr_code(url), _segno(url)
-        assert (ours.version, ours.error, ours.mask) == (theirs.version, theirs.error, theirs.mask), url
-        assert ours.matrix == theirs.matrix, url
-        versions.add(theirs.version)
+        urls.append(url.upper() if k % 7 == 0 else str(rnd.randrange(10**40)) if k % 11 == 0 else url)
+    return urls
+
+
+def test_level_m_no_larger_than_segno_and_it_decodes() -> None:
+    """Byte, alphanumeric and numeric data over many versions."""
+    versions = set()
+    for url in _urls(5, 300, 300):
+        code = qr_code(url)
+        assert code.error == "M" and len(code.matrix) == 17 + 4 * code.version
+        assert all(len(row) == len(code.matrix) and not row.translate(None, b"\x00\x01") for row in code.matrix)
+        assert code.version <= int(segno.make(url, error="m", boost_error=False, micro=False).version), url
+        assert _decoded(code) == url
+        versions.add(code.version)
     assert len(versions) >= 8
 
 
 def test_long_urls_with_a_signed_payload() -> None:
-    """A QR URL with its signed payload in the fragment (≈ 420-620 characters, versions ≈ 15-19):
-    the same code as segno's, error correction M or better, and it decodes."""
-    zxingcpp = pytest.importorskip("zxingcpp")
-    from PIL import Image
-
+    """A QR URL with its signed payload in the fragment (≈ 420-620 characters, versions ≈ 15-19)."""
     rnd = random.Random(19)
     alphabet = string.ascii_letters + string.digits + "-_"
     versions = set()
@@ -51,48 +82,38 @@ def test_long_urls_with_a_signed_payload() -> None:
         payload = "".join(rnd.choices(alphabet, k=length))
         url = qr_url("https://zhengshu.example-skills-centre.org.cn", "S000011084012262000001", "x" * 22, payload)
         assert url.endswith("#" + payload) and len(url) > length + 60
-        ours, theirs = qr_code(url), _segno(url)
-        assert (ours.version, ours.error, ours.mask) == (theirs.version, theirs.error, theirs.mask), len(url)
-        assert ours.matrix == theirs.matrix, len(url)
-        assert ours.error in ("M", "Q", "H"), ours.error
-        versions.add(ours.version)
-        size = len(ours.matrix)
-        img = Image.new("L", (size + 8, size + 8), 255)
-        for y, row in enumerate(ours.matrix):
-            for x, v in enumerate(row):
-                if v:
-                    img.putpixel((x + 4, y + 4), 0)
-        (found,) = zxingcpp.read_barcodes(img.resize(((size + 8) * 4,) * 2, Image.Resampling.NEAREST))
-        assert found.text == url
+        code = qr_code(url)
+        assert code.error == "M" and _decoded(code) == url
+        versions.add(code.version)
     assert max(versions) >= 16 and len(versions) >= 4, versions
     assert qr_url("https://a.cn/", "S1", "t") == qr_url("https://a.cn", "S1", "t", None) == "https://a.cn/c/S1?t=t"
 
 
-def test_same_bytes_as_segnos_writer() -> None:
-    rnd = random.Random(18)
-    urls = [qr_url("http://127.0.0.1:8000", "S000011084012262000001", "t")]
-    for _ in range(300):  # lengths across several QR versions
-        token = "".join(rnd.choices(string.ascii_letters + string.digits + "-_", k=rnd.randint(1, 120)))
-        urls.append(qr_url(f"https://zs{rnd.randint(0, 99)}.example.cn/", f"S{rnd.randrange(10**21):021d}", token))
-    for url in urls:
-        assert qr_svg(url) == _segno_svg(url), url
+def test_the_svg_draws_exactly_the_modules() -> None:
+    for url in [qr_url("http://127.0.0.1:8000", "S000011084012262000001", "t"), *_urls(18, 200, 560)]:
+        code = qr_code(url)
+        blank = bytes(len(code.matrix) + 8)
+        want = (blank,) * 4 + tuple(bytes(4) + row + bytes(4) for row in code.matrix) + (blank,) * 4
+        assert _svg_modules(qr_svg(url)) == want, url
 
 
-def test_it_decodes() -> None:
-    zxingcpp = pytest.importorskip("zxingcpp")
+def test_it_decodes_from_the_svg() -> None:
     from PIL import Image, ImageDraw
 
     url = qr_url("https://zs.example.cn", "S000011084012262000001", "Ab-_9xYz")
-    svg = qr_svg(url)
-    size = int(svg.split('width="')[1].split('"')[0])
+    grid = _svg_modules(qr_svg(url))
     scale = 8
-    img = Image.new("L", (size * scale, size * scale), 255)
+    img = Image.new("L", (len(grid) * scale,) * 2, 255)
     draw = ImageDraw.Draw(img)
-    d = svg.split(' d="')[1].split('"')[0]
-    x = y = 0.0
-    for cmd, dx, dy, length in re.findall(r"([Mm])(-?[\d.]+) (-?[\d.]+)h(\d+)", d):
-        x, y = (float(dx), float(dy)) if cmd == "M" else (x + float(dx), y + float(dy))
-        draw.rectangle([x * scale, (y - 0.5) * scale, (x + int(length)) * scale - 1, (y + 0.5) * scale - 1], fill=0)
-        x += int(length)
+    for y, row in enumerate(grid):
+        for x, v in enumerate(row):
+            if v:
+                draw.rectangle([x * scale, y * scale, (x + 1) * scale - 1, (y + 1) * scale - 1], fill=0)
     (found,) = zxingcpp.read_barcodes(img)
     assert found.text == url
+
+
+def test_a_url_too_long_for_any_version_is_refused_in_both_languages() -> None:
+    with pytest.raises(RenderError) as e:
+        qr_code("https://zs.example.cn/c/S1?t=" + "x" * 3000)
+    assert "二维码" in e.value.zh and "QR" in e.value.en

@@ -17,11 +17,9 @@ P-256 key. The check is the PDF check's, as far as a credential goes, and its re
 
 from __future__ import annotations
 
-import json
-
 from registry.models import CertStatus
 from search_index import PairKind, SnapshotRecord, SnapshotView, mask_name
-from search_index.status_list import StatusListError, decode_bits, revoked
+from search_index.status_list import StatusListError, read_status_list, revoked
 from sign import Check, Outcome
 from sign.credential import CredentialError, CredentialVerdict, verify_credential
 
@@ -49,23 +47,7 @@ def _c(name: str, outcome: Outcome, zh: str, en: str) -> Check:
 
 def _status_bit(snap: SnapshotView, purpose: str, index: int) -> bool:
     """Bit ``index`` of the snapshot's ``purpose`` list, after checking the publisher's signature."""
-    from joserfc import jws
-    from joserfc.errors import JoseError
-    from joserfc.jwk import OKPKey
-
-    token, publisher = snap.status_list(purpose), snap.publisher_jwk()
-    if not token or not publisher:
-        raise StatusListError("此快照没有状态列表", "this snapshot carries no status list")
-    try:
-        jwk: dict[str, str | list[str]] = dict(publisher)
-        obj = jws.deserialize_compact(token, OKPKey.import_key(jwk), algorithms=["Ed25519"])
-        subject = json.loads(obj.payload)["credentialSubject"]
-        if subject.get("statusPurpose") != purpose:
-            raise ValueError(f"the list is for {subject.get('statusPurpose')!r}")
-        encoded = str(subject["encodedList"])
-    except (JoseError, ValueError, KeyError, TypeError) as e:
-        raise StatusListError("状态列表的签名无效", f"the status list's signature is invalid ({e})") from e
-    return revoked(decode_bits(encoded), index)
+    return revoked(read_status_list(snap.status_list(purpose), snap.publisher_jwk(), purpose), index)
 
 
 def _status_check(snap: SnapshotView, found: CredentialVerdict) -> tuple[Check, str | None]:

@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -20,6 +20,9 @@ from registry import Registry
 from registry.errors import ExitCode, SkillcertError
 
 from ..settings import Settings
+
+if TYPE_CHECKING:
+    from search_index import Snapshot
 
 __all__ = [
     "EXIT_CODES",
@@ -89,3 +92,12 @@ def settings() -> Settings:
 
 def open_registry(s: Settings) -> Registry:
     return Registry.open(s.registry_location, keys=s.keys_dir)
+
+
+def current_snapshot(s: Settings) -> Snapshot | None:
+    """The current snapshot under ``$SKILLCERT_HOME``, if one was published (the site's verdict)."""
+    from search_index import Snapshot
+
+    if not (s.home / "snapshots" / "current" / "manifest.json").exists():
+        return None
+    return Snapshot.open(s.home)

@@ -20,7 +20,7 @@ from verify.sealed_document import (
 )
 
 from ..settings import Settings
-from ._runtime import JSON_HELP, ExitCode, emit, errors_mapped, finish, open_registry, settings
+from ._runtime import JSON_HELP, ExitCode, current_snapshot, emit, errors_mapped, finish, open_registry, settings
 
 EXIT = {
     Verdict.VALID: ExitCode.OK,
@@ -46,13 +46,6 @@ def _exit(report: Report) -> ExitCode:
 
 
 _MARK = {"pass": "✓", "fail": "✗", "not_applicable": "–", "unknown": "?"}
-
-
-def _snapshot(s: Settings) -> Snapshot | None:
-    """The current snapshot under ``$SKILLCERT_HOME``, if one was published (the site's verdict)."""
-    if not (s.home / "snapshots" / "current" / "manifest.json").exists():
-        return None
-    return Snapshot.open(s.home)
 
 
 def _registry_signers(s: Settings) -> Callable[[str], FiledSigner | None]:
@@ -193,7 +186,7 @@ def verify_cmd(target: Path | None, online: bool, manifest: Path | None, as_json
             )
         if (target is None) == (manifest is None):
             raise click.UsageError("give a PDF or folder, or --manifest")
-        snap = _snapshot(s)
+        snap = current_snapshot(s)
         if manifest is not None:
             code, data = _check_manifest(s, snap, manifest, online)
             text = [f"{len(data['files'])} 个文件 files: {data['counts']}"]

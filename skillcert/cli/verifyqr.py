@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from ..qr_check import OfflineVerdict, QrReport, check_qr, qr_text_from_image
-from ._runtime import JSON_HELP, ExitCode, emit, errors_mapped, finish, settings
-from .verifycmd import _snapshot
+from ._runtime import JSON_HELP, ExitCode, current_snapshot, emit, errors_mapped, finish, settings
 
 EXIT = {
     OfflineVerdict.VALID: ExitCode.OK,
@@ -77,7 +76,7 @@ def verify_qr_cmd(source: str, keys_file: Path | None, as_json: bool) -> None:
     with errors_mapped(as_json):
         path = Path(source)
         text = qr_text_from_image(path) if path.is_file() else source
-        snapshot = _snapshot(s) if keys_file is None else None
+        snapshot = current_snapshot(s) if keys_file is None else None
         try:
             report = check_qr(text, snapshot=snapshot, keys_file=keys_file)
         finally:
