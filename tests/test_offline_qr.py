@@ -201,6 +201,27 @@ def test_status_list_bits_follow_the_specification(publisher: object) -> None:
     )
 
 
+
+def test_a_status_list_read_once_is_still_checked_against_each_publisher(publisher: object) -> None:
+    """``read_status_list`` keeps what it has checked: the same token under another publisher key,
+    for the other purpose, or changed by one character is refused even after a good read."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from search_index.status_list import StatusListError, read_status_list
+
+    token = status_list_jwt("https://zs.example.cn", "revocation", encode_bits([7]), publisher, now=datetime.now(UTC))
+    good = publisher_jwk(publisher)
+    assert revoked(read_status_list(token, good, "revocation"), 7)
+    assert revoked(read_status_list(token, good, "revocation"), 7)  # from what was kept
+    other = publisher_jwk(Ed25519PrivateKey.generate())
+    for args in ((token, other, "revocation"), (token, good, "suspension"), (_flip(token, 60), good, "revocation")):
+        with pytest.raises(StatusListError):
+            read_status_list(*args)
+    with pytest.raises(StatusListError):
+        read_status_list(token, {**good, "x": other["x"]}, "revocation")  # same kid, another key
+    with pytest.raises(StatusListError):
+        read_status_list(None, good, "revocation")
+
 # -- the key list --------------------------------------------------------------------------------
 def _institutions(pub: EcPublicKey) -> list[dict[str, object]]:
     return [{"code": CODE, "name_zh": LABELS.institution_zh, "status": "active", "qr_keys": [key_to_dict(pub)]}]
