@@ -31,9 +31,9 @@ limiter's code path still runs on every request, but one client (127.0.0.1) must
 in a throughput test. It prints figures; it never fails on a timing.
 
 ``--profile`` adds, after the server is stopped, an in-process look at where the time goes:
-the app called directly as ASGI (no HTTP) for healthz and QR, the QR request's parts (look-up,
-institution, rate limiter, page render, the Jinja2 template alone) and a cProfile of 2,000 QR
-calls; then the upload check as ASGI, its parts (read_embedded, seal_status, judge),
+the app called directly as ASGI (no HTTP) for healthz, QR and QR with a wrong token, the QR
+request's parts (the one look-up, rate limiter, page, the Jinja2 main block alone) and a cProfile
+of 2,000 QR calls; then the upload check as ASGI, its parts (read_embedded, seal_status, judge),
 ``sign.validate_pdf``'s steps one by one, and a cProfile of the seal validation.
 
     ./run bench site [--count 1000000] [--institutions 20000] [--runs 3] [--duration 15]
@@ -468,7 +468,7 @@ def profile_qr(home: Path, qr_path: str) -> list[str]:
     """Where one QR request's time goes, without HTTP: the app as ASGI, its parts, cProfile."""
     from starlette.requests import Request
 
-    from verify.app import Pages
+    from verify.app import Pages, _checked
 
     app = _app(home)
     site = app.state.site
@@ -489,32 +489,23 @@ def profile_qr(home: Path, qr_path: str) -> list[str]:
 
         health_us = loop.run_until_complete(many("/healthz", ""))
         qr_us = loop.run_until_complete(many(path, query))
-        view = site.snapshot.lookup_by_qr(number, token)
-        assert view is not None
-        code = view.institution_code
-        inst = site.snapshot.institution(code)
+        miss_us = loop.run_until_complete(many(path, "t=" + "A" * len(token)))  # a wrong token: the same page, unknown
+        found = site.snapshot.landing_by_qr(number, token)  # record, photo, institution, manifest: one look-up
+        assert found.record is not None
         pages = Pages(site)
         req = Request(_scope("GET", path, query, []))
-        t_lookup = _each(lambda: site.snapshot.landing_by_qr(number, token), n)  # record + photo, one look-up
-        t_inst = _each(lambda: site.snapshot.institution(code), n)
+        t_lookup = _each(lambda: site.snapshot.landing_by_qr(number, token), n)
         t_limit = _each(lambda: site.limits.qr.take("127.0.0.1"), n)
-        t_render = _each(lambda: pages.render(req, "landing.html", view=view, inst=inst), n)
-        template = pages.templates.env.get_template("landing.html")
-        from verify.check import VERDICT_TEXT, Verdict
-        from verify.i18n import translator
-
+        t_render = _each(lambda: pages.landing_page(req, found), n)
+        template = pages._landing["zh"]
         ctx = {
-            **pages._lang_ctx["zh"],  # the pre-rendered fragments too
-            "lang": "zh",
-            "t": translator("zh"),
-            "switch_url": qr_path + "&lang=en",
-            "verdict_text": {v.value: VERDICT_TEXT[v][0] for v in Verdict},
-            "manifest": site.snapshot.manifest,
-            "request": req,
-            "view": view,
-            "inst": inst,
+            **pages._landing_ctx["zh"],
+            "view": found.record,
+            "manifest": found.manifest,
+            "photo": None,
+            **_checked(),
         }
-        t_template = _each(lambda: template.render(ctx), n)
+        t_template = _each(lambda: "".join(template.blocks["main"](template.new_context(ctx, shared=True))), n)
         prof = cProfile.Profile()
         prof.enable()
         for _ in range(n):
@@ -526,10 +517,10 @@ def profile_qr(home: Path, qr_path: str) -> list[str]:
     return [
         f"in-process, no HTTP, one process (mean of {n:,} calls each):",
         f"  app as ASGI: /healthz {health_us:.1f} µs, QR landing {qr_us:.1f} µs "
-        f"(≈ {1e6 / qr_us:,.0f} QR pages/s per core before any HTTP work)",
-        f"  parts of a QR request: Snapshot.landing_by_qr {t_lookup:.1f} µs · Snapshot.institution {t_inst:.1f} µs · "
-        f"Buckets.take {t_limit:.1f} µs · Pages.render('landing.html') {t_render:.1f} µs "
-        f"(of which the Jinja2 template.render alone {t_template:.1f} µs)",
+        f"(≈ {1e6 / qr_us:,.0f} QR pages/s per core before any HTTP work); a wrong token {miss_us:.1f} µs",
+        f"  parts of a QR request: Snapshot.landing_by_qr {t_lookup:.1f} µs · Buckets.take {t_limit:.1f} µs · "
+        f"Pages.landing_page {t_render:.1f} µs (of which the Jinja2 main block alone {t_template:.1f} µs; "
+        "the frame around it is rendered once per language and generation)",
         f"  cProfile of {n:,} QR calls (ASGI), top 15 by own time:",
         *_top(prof, "tottime", 15),
         "  the same, the project's, Starlette's and Jinja2's functions by cumulative time:",
@@ -689,7 +680,7 @@ def main() -> None:
         record = read_record(pdf)
         assert record is not None
         url = str(record["qr_url"])
-        qr_path = "/" + url.split("/", 3)[3]
+        qr_path = "/" + url.split("/", 3)[3].split("#", 1)[0]  # a browser never sends the fragment
         built = add_synthetic(home, bi, a.count, a.institutions, a.seed)
         how = raise_limits(home / "settings.toml")
         body, ctype = multipart(pdf)

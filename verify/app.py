@@ -14,11 +14,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -52,11 +54,19 @@ from .present import Messages, beijing_iso, beijing_time, check_groups, seal_lin
 from .sealed_document import DocumentReport
 from .settings import SiteSettings
 
+if TYPE_CHECKING:
+    from search_index.reader import Landing
+
 __all__ = ["create_app"]
 
 
 # the filter for templates: the same few times (a snapshot's) on most pages, converted once
 _bj = functools.lru_cache(maxsize=256)(beijing_time)
+# a photo the snapshot kept opened (the same bytes on the next scan) is base64-encoded once
+_b64 = functools.lru_cache(maxsize=128)(base64.b64encode)
+# where the QR landing's parts go: "<" never survives escaping, so only our own Markup prints these
+_SLOT = re.compile("<\x00(switch|main)\x00>")
+_PHOTO = "<\x00photo\x00>"
 
 
 def _lang(request: Request) -> str:
@@ -125,9 +135,21 @@ class Pages:
         }
         for lang, ctx in self._lang_ctx.items():  # partials that say the same on every page: rendered once
             env = self._templates[lang].env
-            ctx["fragments"] = {
-                name: Markup(env.get_template(f"_{name}.html").render(ctx)) for name in ("paper", "print_hint")
-            }
+            # attributes, not keys: Jinja2 tries ``fragments.paper`` as an attribute first (a dict raises)
+            ctx["fragments"] = SimpleNamespace(
+                **{n: Markup(env.get_template(f"_{n}.html").render(ctx)) for n in ("paper", "print_hint", "offline")}
+            )
+        # the QR landing outside its main block (verify.app.Pages.landing_page), per language and generation
+        self._frames: dict[tuple[Any, ...], list[bytes | str]] = {}
+        self._frame_of = {
+            lang: t.env.from_string('{% extends "landing.html" %}{% block main %}{{ main }}{% endblock %}')
+            for lang, t in self._templates.items()
+        }
+        self._landing = {lang: t.env.get_template("landing.html") for lang, t in self._templates.items()}
+        self._landing_ctx = {  # the globals too: the page's context is made as the template's own (shared)
+            lang: {**self._landing[lang].globals, **ctx, "operator": site.settings.operator}
+            for lang, ctx in self._lang_ctx.items()
+        }
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         lang = _lang(request)
@@ -166,17 +188,46 @@ class Pages:
         number = request.path_params["number"]
         token = request.query_params.get("t", "")
         found = self.site.snapshot.landing_by_qr(number, token)  # one look-up, one generation
-        photo = found.photo  # only for a valid certificate
-        return self.render(
-            request,
-            "landing.html",
-            view=found.record,
-            inst=found.institution,
-            manifest=found.manifest,
-            # base64 is only A-Z a-z 0-9 + / =: nothing to escape in 10 KB of it
-            photo=Markup(base64.b64encode(photo).decode("ascii")) if photo else None,
+        return self.landing_page(request, found)
+
+    def _frame(self, lang: str, manifest: dict[str, Any]) -> list[bytes | str]:
+        """landing.html around its main block: literal bytes and the slots ``switch`` (the language
+        link's URL) and ``main``. ``base.html`` makes the rest of the language, the operator and the
+        manifest alone, so it is rendered once per language and generation (the manifest's own keys)."""
+        key = (lang, *(manifest.get(k) for k in ("signature", "id", "generation", "updated_at", "built_at")))
+        frame = self._frames.get(key)
+        if frame is None:
+            slot = {"switch_url": Markup("<\x00switch\x00>"), "main": Markup("<\x00main\x00>")}
+            ctx = {**self._lang_ctx[lang], "operator": self.site.settings.operator, "manifest": manifest, **slot}
+            parts = _SLOT.split(self._frame_of[lang].render(ctx))
+            frame = [p if i % 2 else p.encode() for i, p in enumerate(parts)]
+            if len(self._frames) >= 8:  # old generations
+                self._frames.clear()
+            self._frames[key] = frame
+        return frame
+
+    def landing_page(self, request: Request, found: Landing) -> Response:
+        """What ``render(request, "landing.html", …)`` sends, made cheaper: the frame made once (above),
+        the main block rendered alone, the photo's base64 put in as bytes (never through the template)."""
+        lang = _lang(request)
+        ctx = {
+            **self._landing_ctx[lang],
+            "view": found.record,
+            "inst": found.institution,
+            "manifest": found.manifest,
+            "photo": Markup(_PHOTO) if found.photo else None,  # only for a valid certificate
             **_checked(),
-        )
+        }
+        template = self._landing[lang]
+        before, _, after = "".join(template.blocks["main"](template.new_context(ctx, shared=True))).partition(_PHOTO)
+        main = before.encode() + _b64(found.photo) + after.encode() if found.photo else before.encode()
+        slots = {"switch": escape(_switch_url(request, "en" if lang == "zh" else "zh")).encode(), "main": main}
+        body = b"".join(slots[p] if isinstance(p, str) else p for p in self._frame(lang, found.manifest))
+        resp = Response(body, media_type="text/html")
+        resp.raw_headers.append((b"cache-control", b"no-store"))
+        if request.query_params.get("lang") in ("zh", "en"):
+            resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
+        return resp
 
     async def offline(self, request: Request) -> Response:
         """The shell the service worker keeps: the offline check alone, for a QR code scanned without a network."""
