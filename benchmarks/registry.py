@@ -84,12 +84,12 @@ def worker(rows: int, photos: int, sealed: bool = False) -> dict[str, float]:
         reg.institutions.add(
             institution_from_toml((DEMO_DIR / "institution-beijing.toml").read_text(encoding="utf-8")), actor="bench"
         )
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         rep = import_results(reg, path, CODE, today=date(2026, 11, 22), actor="bench")
-        t_import = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        t_import, c_import = time.perf_counter() - t0, time.process_time() - c0
+        t0, c0 = time.perf_counter(), time.process_time()
         issued = reg.certificates.issue(CODE, date(2026, 11, 22), actor="bench")
-        t_issue = time.perf_counter() - t0
+        t_issue, c_issue = time.perf_counter() - t0, time.process_time() - c0
         assert rep.rows == rows == parsed == len(issued)
         assert reg.audit.verify_chain() is None
         reg.close()
@@ -99,6 +99,7 @@ def worker(rows: int, photos: int, sealed: bool = False) -> dict[str, float]:
         "baseline_s": baseline,
         "import_s": t_import,
         "issue_s": t_issue,
+        "cpu_s": c_import + c_issue,  # this process's CPU time: less swayed by other work on the machine
         "db_mb": size_mb,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -139,7 +140,11 @@ def main() -> None:
     print(f"registry benchmark: {a.rows:,} rows, {a.photos:,} distinct photos, median of {a.runs} runs")
     print(f"  import (validate + store + audit)  {imp:10,.0f} rows/s   ({med('import_s'):.2f} s)")
     print(f"  allocate numbers (+ audit)         {iss:10,.0f} rows/s   ({med('issue_s'):.2f} s)")
-    print(f"  import + allocate                  {both:10,.0f} rows/s   target >= 25,000 (issue 18)")
+    print(
+        f"  import + allocate                  {both:10,.0f} rows/s   target >= 25,000 (issue 18): "
+        f"{both / 25_000:.2f}x of it"
+    )
+    print(f"  import + allocate, per CPU second  {a.rows / med('cpu_s'):10,.0f} rows/s   (CPU time of the process)")
     sealed_both = a.rows / (med("import_s", sealed_runs) + med("issue_s", sealed_runs))
     print(
         f"  import + allocate, encrypted       {sealed_both:10,.0f} rows/s   "

@@ -14,10 +14,10 @@ from datetime import date
 from typing import Any
 
 from ._coverage import qr_token_digest
-from ._db import Database
+from ._db import Database, Tx
 from ._personal import Personal, id_at, name_at
 from .audit import _CHUNK
-from .errors import NotFound, RuleViolation
+from .errors import NotFound, RegistryError, RuleViolation
 from .events import BatchImported, Imported, Issued, Reported
 from .filings import institution_from_dict
 from .models import Certificate, CertStatus, InstitutionStatus, ResultRow
@@ -73,6 +73,22 @@ def cert_data(c: Certificate) -> dict[str, Any]:
     }
 
 
+def _check_photos(tx: Tx, hashes: set[str]) -> None:
+    """Refuse the transaction unless each of these photos is in the registry (what the photo's
+    foreign key would have checked row by row)."""
+    todo = sorted(hashes)
+    for i in range(0, len(todo), 500):
+        chunk = todo[i : i + 500]
+        q = ",".join("?" * len(chunk))
+        found = {str(r[0]) for r in tx.execute(f"SELECT sha256 FROM photos WHERE sha256 IN ({q})", chunk)}
+        if len(found) != len(chunk):
+            missing = next(h for h in chunk if h not in found)
+            raise RegistryError(
+                f"照片 {missing[:12]} 不在登记库中，本批未导入",
+                f"photo {missing[:12]} is not in the registry: nothing imported",
+            )
+
+
 class Certificates:
     """Certificate records and their numbers (``reg.certificates``)."""
 
@@ -125,7 +141,10 @@ class Certificates:
         ``rows`` is consumed lazily; if iterating it raises (e.g. the importer found bad rows),
         the whole batch is rolled back and nothing is written.
         """
-        with self._db.write(actor) as tx:
+        # the references of every row are checked here instead of row by row (write_bulk): the
+        # institution (found and active below), the batch (made below) and each photo (stored in
+        # this transaction, or found before it ends)
+        with self._db.write_bulk(actor) as tx:
             status = tx.execute("SELECT status FROM institutions WHERE code = ?", (institution_code,)).fetchone()
             if status is None:
                 raise NotFound(f"机构 {institution_code} 未备案", f"institution {institution_code} is not filed")
@@ -153,7 +172,9 @@ class Certificates:
                 BatchImported(institution_code=institution_code, source=source_name, sha256=source_sha256),
             )
             certs: list[tuple[Any, ...]] = []
-            count = 0
+            stored: set[str] = set()  # photos stored by this transaction
+            elsewhere: set[str] = set()  # photos the rows take from earlier batches
+            cid = next_id - 1
 
             def flush() -> None:
                 tx.executemany(
@@ -165,15 +186,22 @@ class Certificates:
                 certs.clear()
 
             p = self.personal
+            sealing = p.cipher is not None
+            log = tx.log
             for r, photo in rows:
                 if photo is not None:
                     tx.execute(
                         "INSERT INTO photos VALUES (?, ?) ON CONFLICT DO NOTHING",
                         (r.photo_sha256, p.photo(photo, r.photo_sha256)),
                     )
-                cid = next_id + count
-                count += 1
-                name, id_number = p.text(r.name, name_at(cid)), p.text(r.id_number, id_at(cid))  # as stored and logged
+                    stored.add(r.photo_sha256)
+                elif r.photo_sha256 not in stored:
+                    elsewhere.add(r.photo_sha256)
+                cid += 1
+                if sealing or cid == next_id:  # in clear, the first row's check holds for all (Personal.text)
+                    name, id_number = p.text(r.name, name_at(cid)), p.text(r.id_number, id_at(cid))
+                else:
+                    name, id_number = r.name, r.id_number  # as stored and logged
                 certs.append(
                     (
                         cid,
@@ -190,10 +218,10 @@ class Certificates:
                         r.work_unit,
                         now,
                         now,
-                        p.id_key(r.id_number),
+                        p.id_key(r.id_number) if sealing else None,
                     )
                 )
-                tx.log(
+                log(
                     str(cid),
                     Imported(
                         batch=batch_id,
@@ -211,6 +239,8 @@ class Certificates:
                 if len(certs) >= _CHUNK:
                     flush()
             flush()
+            _check_photos(tx, elsewhere - stored)
+            count = cid - next_id + 1
             tx.execute("UPDATE batches SET rows = ? WHERE id = ?", (count, batch_id))
             return batch_id, count
 
@@ -281,7 +311,7 @@ class Certificates:
                 by_level.setdefault(lv, []).append(cid)
             now = tx.at
             out: list[tuple[int, str]] = []
-            updates: list[tuple[Any, ...]] = []
+            tokens: list[tuple[str, int]] = []  # (QR token, certificate id)
             numbers: list[tuple[str, int, str]] = []
             day = issue_date.isoformat()
             for lv, cids in sorted(by_level.items()):
@@ -304,7 +334,7 @@ class Certificates:
                     number = f"{prefix}{last + k:06d}"
                     token = secrets.token_urlsafe(16)
                     numbers.append((number, cid, day))
-                    updates.append((token, now, cid))
+                    tokens.append((token, cid))
                     out.append((cid, number))
                     tx.log(
                         str(cid),
@@ -313,10 +343,21 @@ class Certificates:
                         ),
                     )
             tx.executemany("INSERT INTO issued_numbers VALUES (?,?,?)", numbers)
-            tx.executemany(
-                "UPDATE certificates SET qr_token = ?, status = 'valid', updated_at = ? WHERE id = ? AND status = 'pending'",
-                updates,
-            )
+            if self._db.kind == "sqlite":  # the tokens into a scratch table, then one UPDATE over it: a third cheaper
+                tx.execute("CREATE TEMP TABLE issue_tokens (id INTEGER PRIMARY KEY, token TEXT NOT NULL)")
+                tx.executemany("INSERT INTO issue_tokens (token, id) VALUES (?,?)", tokens)
+                tx.execute(
+                    "UPDATE certificates SET qr_token = t.token, status = 'valid', updated_at = ? FROM issue_tokens t "
+                    "WHERE certificates.id = t.id AND certificates.status = 'pending'",
+                    (now,),
+                )
+                tx.execute("DROP TABLE temp.issue_tokens")
+            else:
+                tx.executemany(
+                    "UPDATE certificates SET qr_token = ?, status = 'valid', updated_at = ? "
+                    "WHERE id = ? AND status = 'pending'",
+                    [(token, now, cid) for token, cid in tokens],
+                )
             return out
 
     # -- reading -------------------------------------------------------------------------

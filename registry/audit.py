@@ -7,7 +7,10 @@ import hashlib
 import json
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
+
+from ._event_base import canonical
 
 if TYPE_CHECKING:
     from ._db import Database
@@ -30,8 +33,9 @@ GENESIS = "0" * 64
 _CHUNK = 2000
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-_canonical = _ENCODER.encode  # one encoder object: json.dumps with options builds a new one per call
+# one encoder object (json.dumps with options builds a new one per call), shared with the events'
+# own writer of canonical JSON (``Event.encode_json``)
+_canonical = canonical
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +95,25 @@ class AuditWriter:
         self.pending: list[tuple[Any, ...]] = []
 
     def add(self, action: str, entity: str, key: str, before: Any, after: Any) -> None:
-        self.seq += 1
-        b = None if before is None else _canonical(before)
-        a = None if after is None else _canonical(after)
-        # the canonical JSON of [seq, at, actor, action, entity, key, before, after] (AuditEntry.body),
-        # put together from parts already encoded: each payload is encoded once, not twice
-        body = (
-            f"[{self.seq},{self._head},{_canonical(action)},{_canonical(entity)},{_canonical(key)},"
-            f"{'null' if b is None else b},{'null' if a is None else a}]"
+        self.add_json(
+            action,
+            entity,
+            key,
+            None if before is None else _canonical(before),
+            None if after is None else _canonical(after),
         )
-        h = _entry_hash(self.prev, body)
+
+    def add_json(self, action: str, entity: str, key: str, b: str | None, a: str | None) -> None:
+        """Append an entry whose payloads are already canonical JSON (``Event.encode_json``)."""
+        self.seq += 1
+        # the canonical JSON of [seq, at, actor, action, entity, key, before, after] (AuditEntry.body),
+        # put together from parts already encoded: each payload is encoded once, not twice (a str
+        # encodes as encode_basestring gives it, whatever the encoder's other options)
+        body = (
+            f"[{self.seq},{self._head},{encode_basestring(action)},{encode_basestring(entity)},"
+            f"{encode_basestring(key)},{'null' if b is None else b},{'null' if a is None else a}]"
+        )
+        h = hashlib.sha256((self.prev + body).encode()).hexdigest()  # = _entry_hash(self.prev, body)
         self.pending.append((self.seq, self.at, self.actor, action, entity, key, b, a, self.prev, h))
         self.prev = h
         if len(self.pending) >= _CHUNK:

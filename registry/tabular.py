@@ -58,7 +58,7 @@ class TableSource:
             elif first.count(";") > first.count(","):
                 delimiter = ";"
             for i, cells in enumerate(csv.reader(f, delimiter=delimiter), 1):
-                if any(c.strip() for c in cells):
+                if "".join(cells).strip():  # some cell is not blank
                     yield i, list(cells)
 
 
