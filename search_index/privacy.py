@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import unicodedata
 from enum import StrEnum
+from typing import Any
 
 __all__ = ["Keyer", "PairKind", "mask_id", "mask_name", "norm", "pair_key", "qr_key"]
 
@@ -53,27 +54,44 @@ def qr_key(secret: bytes, number: str, token: str) -> bytes:
     return _digest(secret, "qr", _number(number), token.strip())
 
 
+def _keyed(secret: bytes) -> Any:
+    """HMAC-SHA256 keyed with ``secret``: OpenSSL's object (what ``hmac.new`` wraps), else ``hmac.new``'s."""
+    try:
+        from _hashlib import hmac_new
+
+        return hmac_new(secret, digestmod="sha256")
+    except (ImportError, ValueError):  # a Python without OpenSSL's HMAC
+        return hmac.new(secret, digestmod=hashlib.sha256)
+
+
 class Keyer:
     """:func:`pair_key` and :func:`qr_key` under one secret (the same digests), for a reader that
-    makes one on every look-up: the HMAC key schedule is done once and copied, each value
-    normalised once."""
+    makes one on every look-up: the HMAC key schedule is done once and copied (OpenSSL's HMAC
+    object itself where there is one, without the ``hmac.HMAC`` wrapper around it), each value
+    normalised once, the pair kind told by identity (a ``StrEnum``'s hash is Python code)."""
 
     __slots__ = ("_hmac",)
 
     def __init__(self, secret: bytes) -> None:
-        self._hmac = hmac.new(secret, digestmod=hashlib.sha256)
+        self._hmac = _keyed(secret)
 
-    def _digest(self, *parts: str) -> bytes:
+    def _digest(self, message: str) -> bytes:
         h = self._hmac.copy()
-        h.update("\x1f".join(parts).encode("utf-8"))
-        return h.digest()
+        h.update(message.encode("utf-8"))
+        digest: bytes = h.digest()
+        return digest
 
     def pair(self, kind: PairKind, a: str, b: str) -> bytes:
-        first, second = _SIDES[kind]
-        return self._digest(kind.value, first(a), second(b))
+        if kind is PairKind.NUMBER_NAME:
+            return self._digest("number+name\x1f" + _number(a) + "\x1f" + norm(b))
+        if kind is PairKind.NUMBER_ID:
+            return self._digest("number+id\x1f" + _number(a) + "\x1f" + _number(b))
+        if kind is PairKind.NAME_ID:
+            return self._digest("name+id\x1f" + norm(a) + "\x1f" + _number(b))
+        return self.pair(PairKind(kind), a, b)  # the kind's text ("number+name"): the member
 
     def qr(self, number: str, token: str) -> bytes:
-        return self._digest("qr", _number(number), token.strip())
+        return self._digest("qr\x1f" + _number(number) + "\x1f" + token.strip())
 
 
 def mask_name(name: str) -> str:

@@ -17,11 +17,13 @@ several reads (a check that reads the directory, then the record, then the direc
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
+import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -85,10 +87,35 @@ class _Found(NamedTuple):  # a tuple: made on every look-up, hit or miss
     sealed: bytes | None
 
 
+class _Randoms:
+    """128-bit numbers from the OS generator, read 4 KiB (256 numbers) at a time: one system call
+    for 256 look-ups, where ``secrets.randbits`` makes one a look-up. ``next`` on the unpacking
+    iterator is one C call (threads each get their own numbers); a forked child reads afresh."""
+
+    def __init__(self) -> None:
+        self._next: Callable[[], tuple[int, int]] = iter(()).__next__
+
+    def reset(self) -> None:
+        self._next = iter(()).__next__
+
+    def below(self, n: int) -> int:
+        try:
+            hi, lo = self._next()
+        except StopIteration:
+            self._next = struct.iter_unpack(">QQ", os.urandom(4096)).__next__
+            hi, lo = self._next()
+        return ((hi << 64) | lo) % n
+
+
+_RANDOMS = _Randoms()
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_RANDOMS.reset)
+
+
 def _decoy(state: State) -> int:
-    """A uniformly random id in ``[0, max_rid]``: 128 random bits (one read of the OS generator,
-    where ``randbelow`` averages 1.5) reduced modulo the range, a bias under 2**-64."""
-    return secrets.randbits(128) % (state.max_rid + 1)
+    """A uniformly random id in ``[0, max_rid]``: 128 random bits of the OS generator reduced
+    modulo the range, a bias under 2**-64."""
+    return _RANDOMS.below(state.max_rid + 1)
 
 
 def _query(state: State, key: bytes, sealed: bool | str) -> tuple[Any, ...]:
@@ -118,7 +145,7 @@ def _views(rows: list[tuple[Any, ...]]) -> list[CertificateView]:
 def _found(state: State, row: tuple[Any, ...]) -> _Found:
     rec = decode_record(row[2])  # decoded on a miss too: the same work either way
     hit = row[0] is not None and row[0] == row[1]
-    return _Found(state, int(row[1]) if hit else None, rec, row[4] if len(row) > 4 else None)
+    return _Found(state, row[1] if hit else None, rec, row[4] if len(row) > 4 else None)  # rid: an INTEGER
 
 
 class _Reads:
@@ -155,7 +182,8 @@ class _Reads:
 
     def lookup_by_pair(self, kind: PairKind | str, a: str, b: str) -> CertificateView | None:
         """Two of three keys: (number, name), (number, ID number) or (name, ID number)."""
-        kind = PairKind(kind)
+        if type(kind) is not PairKind:  # a member already: no Enum call
+            kind = PairKind(kind)
         if not a.strip() or not b.strip():
             raise SkillcertError("查询需要两项信息", "a query needs two of the three keys")
         return self._lookup(self._keys.pair(kind, a, b))

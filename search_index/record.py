@@ -15,6 +15,7 @@ not know, or without one it needs, is refused with the field named in both langu
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,25 +181,26 @@ def _stored_form(d: dict[str, Any]) -> bool:
     accepts exactly what the checks in :func:`decode_record` accept for such a record (``type(v)
     is int`` excludes ``bool`` as they do); a record in any other key order takes those checks."""
     types = _LAYOUTS.get(tuple(d))
-    return (
-        types is not None
-        and tuple(map(type, d.values())) in types
-        and _TEXT.issuperset(map(type, d["pdf_sha256"]))
-        and _TEXT.issuperset(map(type, d["proof_sha256"]))
-        and _TEXT.issuperset(map(type, d["signer_fingerprints"]))
-        and (not d.get("versions") or _is(d["versions"], _VERSIONS))
-    )
+    if types is None or tuple(map(type, d.values())) not in types:
+        return False
+    try:  # the lists hold text only (JSON gives no str subclass): joining them is one C call each
+        "".join(d["pdf_sha256"]), "".join(d["proof_sha256"]), "".join(d["signer_fingerprints"])
+    except TypeError:
+        return False
+    return not d.get("versions") or _is(d["versions"], _VERSIONS)
 
 
-_raw_decode = json.JSONDecoder().raw_decode  # json.loads without its layers for whitespace and bytes
+# json.loads without its layers for whitespace, bytes and the Python frame of raw_decode: the C
+# scanner itself, which gives (value, end) or raises StopIteration where no value starts
+_scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def decode_record(text: str | bytes) -> SnapshotRecord:
     """The record from its stored JSON; :class:`SnapshotRecordRejected` naming what is wrong."""
     if type(text) is str:  # what SQLite gives for the TEXT column: the C scanner straight away
         try:
-            d, end = _raw_decode(text)
-        except (json.JSONDecodeError, RecursionError):
+            d, end = _scan_once(text, 0)
+        except (StopIteration, json.JSONDecodeError, RecursionError):
             end = -1  # json.loads below says what is wrong (or that it is only whitespace around it)
         if end == len(text) and type(d) is dict and _stored_form(d):
             return _built(d)
@@ -234,7 +236,8 @@ def _built(d: dict[str, Any]) -> SnapshotRecord:
     d["pdf_sha256"] = tuple(d["pdf_sha256"])
     d["proof_sha256"] = tuple(d["proof_sha256"])
     d["signer_fingerprints"] = tuple(d["signer_fingerprints"])
-    d["versions"] = tuple(VersionNote(version=v["version"], how=v["how"], on=v["on"]) for v in d.get("versions", ()))
+    vs = d.get("versions")  # mostly [] (absent in skillcert/snapshot/2)
+    d["versions"] = tuple(VersionNote(version=v["version"], how=v["how"], on=v["on"]) for v in vs) if vs else ()
     rec = object.__new__(SnapshotRecord)
     rec.__dict__.update(d)
     return rec

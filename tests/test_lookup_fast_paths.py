@@ -30,6 +30,22 @@ def test_the_keyer_makes_the_publishers_keys(secret: bytes) -> None:
     for kind, a, b in itertools.product(PairKind, values, values):
         assert keys.pair(kind, a, b) == pair_key(secret, kind, a, b)
     assert keys.qr(" s00 1", "tok ") == qr_key(secret, " s00 1", "tok ")
+    for kind in PairKind:  # the kind's text, as a caller outside the reader may pass it
+        assert keys.pair(kind.value, "a", "b") == pair_key(secret, kind, "a", "b")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        keys.pair("number", "a", "b")  # type: ignore[arg-type]
+
+
+def test_decoy_ids_are_uniform_over_the_range_and_refilled() -> None:
+    from search_index.reader import _Randoms
+
+    randoms = _Randoms()
+    drawn = [randoms.below(10) for _ in range(3000)]  # past several 256-number refills
+    assert set(drawn) == set(range(10)) and all(200 <= drawn.count(v) <= 400 for v in range(10))  # 300 ± 6 sigma
+    big = [randoms.below(2**63) for _ in range(600)]
+    assert len(set(big)) == 600 and max(big) > 2**62  # 128 bits a draw, not 64
+    randoms.reset()  # what a forked child does: its numbers are its own
+    assert 0 <= randoms.below(7) < 7
 
 
 def _variants() -> list[dict[str, Any]]:
