@@ -22,6 +22,7 @@ from typing import Any
 from ._ades import AdesVerdict, ades_verdict
 from ._algorithms import algorithm_problem
 from ._changes import SealStanding, judge_changes, review_revisions, tail_problem
+from ._context import dss_material, validation_context
 from ._horizon import data_times, stable_until
 from .identity import cert_fingerprint
 from .status import BottomLine, Check, Outcome, SealStatus, SignatureReport, Trust, UnreadablePdf
@@ -42,28 +43,6 @@ MAX_REVISIONS = 64  # ours have 2-5; each renewal adds two
 MAX_SIGNATURES = 16
 
 
-def _context(trust: Trust, dss: Any, moment: datetime | None) -> Any:
-    """A validation context: the trust roots, plus the document's own DSS data judged at ``moment``."""
-    from pyhanko.keys import load_cert_from_pemder
-    from pyhanko_certvalidator import ValidationContext
-
-    roots = [load_cert_from_pemder(str(p)) for p in trust.roots]
-    if dss is not None:
-        return dss.as_validation_context(
-            {
-                "trust_roots": roots,
-                "allow_fetching": False,
-                "moment": moment,
-                "best_signature_time": moment,
-                "retroactive_revinfo": True,
-                "revocation_mode": "hard-fail",
-            }
-        )
-    if trust.online:
-        return ValidationContext(trust_roots=roots, allow_fetching=True, revocation_mode="hard-fail")
-    return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
-
-
 def _timestamp_time(sig: Any) -> datetime | None:
     """genTime of the signature's RFC 3161 timestamp, if it has one."""
     from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
@@ -81,10 +60,11 @@ def _read(pdf: bytes) -> Any:
     """A strict pyHanko reader over ``pdf``; anything odd is :class:`UnreadablePdf`."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    from . import _fasthex, _names
+    from . import _fasthex, _names, _sigmemo
 
     _fasthex.install()  # pyHanko's hex-string reader, the same answers at C speed (the seal's /Contents)
     _names.install()  # asn1crypto's name comparison, remembered per pair of encodings
+    _sigmemo.install()  # signature verifications that succeeded, remembered per exact inputs
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=True)
         revisions = reader.xrefs.total_revisions
@@ -164,21 +144,23 @@ def _validate(pdf: bytes, reader: Any, seals: list[Any], dss: Any, trust: Trust)
     from pyhanko.sign.validation import validate_pdf_signature
 
     found: list[tuple[Any, list[Check], dict[str, Any]]] = []
+    roots = [load_cert_from_pemder(str(p)) for p in trust.roots]  # read once per check
+    material = dss_material(dss)
     for sig in seals:
         ts_time = _timestamp_time(sig)
         # judge as of the time the timestamp proves, with the revocation data embedded at signing
         moment = ts_time if dss is not None else None
         status = validate_pdf_signature(
             sig,
-            signer_validation_context=_context(trust, dss, moment),
-            ts_validation_context=_context(trust, dss, None),
+            signer_validation_context=validation_context(trust, roots, material, moment),
+            ts_validation_context=validation_context(trust, roots, material, None),
             skip_diff=True,  # our own policy judges later revisions (see _changes)
         )
         checks, meta = _signature_checks(sig, status, trust, embedded_revinfo=dss is not None)
         gap = _contents_problem(pdf, sig)
         if gap is not None:
             checks = [Check("integrity", Outcome.FAIL, *gap) if c.name == "integrity" else c for c in checks]
-        verdict = ades_verdict(sig, [load_cert_from_pemder(str(p)) for p in trust.roots], online=trust.online)
+        verdict = ades_verdict(sig, roots, online=trust.online)
         checks.append(_ades_check(verdict))
         meta["ades"] = verdict.label
         found.append((sig, checks, meta))

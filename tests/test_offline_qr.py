@@ -201,7 +201,6 @@ def test_status_list_bits_follow_the_specification(publisher: object) -> None:
     )
 
 
-
 def test_a_status_list_read_once_is_still_checked_against_each_publisher(publisher: object) -> None:
     """``read_status_list`` keeps what it has checked: the same token under another publisher key,
     for the other purpose, or changed by one character is refused even after a good read."""
@@ -221,6 +220,7 @@ def test_a_status_list_read_once_is_still_checked_against_each_publisher(publish
         read_status_list(token, {**good, "x": other["x"]}, "revocation")  # same kid, another key
     with pytest.raises(StatusListError):
         read_status_list(None, good, "revocation")
+
 
 # -- the key list --------------------------------------------------------------------------------
 def _institutions(pub: EcPublicKey) -> list[dict[str, object]]:
