@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
+import weakref
 from typing import Any
 
 from registry.qr_keys import QR_SEAL_KIND, EcPublicKey, b64url, kid_of, point_of, public_key_of_pem
@@ -31,6 +33,7 @@ class EcSigner:
         from cryptography import x509
 
         self._signer = signer
+        self._loops = threading.local()  # one event loop per thread, kept: asyncio.run per signature cost ≈ 1 ms
         der = signer.signing_cert.dump()
         self.fingerprint = hashlib.sha256(der).hexdigest()
         self.kid = kid_of(self.fingerprint)
@@ -41,12 +44,20 @@ class EcSigner:
             kid=self.kid, x=self.x, y=self.y, fingerprint=self.fingerprint, institution_code=institution_code
         )
 
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        loop: asyncio.AbstractEventLoop | None = getattr(self._loops, "loop", None)
+        if loop is None or loop.is_closed():
+            loop = asyncio.new_event_loop()
+            weakref.finalize(self, loop.close)
+            self._loops.loop = loop
+        return loop
+
     def sign(self, data: bytes) -> bytes:
         """ES256 over ``data``: SHA-256, ECDSA P-256, the 64-byte ``r || s``."""
         from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
         try:
-            der = asyncio.run(self._signer.async_sign_raw(data, "sha256"))
+            der = self._loop().run_until_complete(self._signer.async_sign_raw(data, "sha256"))
             r, s = decode_dss_signature(bytes(der))
         except Exception as e:  # a token that went away, a key that is not ECDSA
             raise IdentityError(

@@ -15,7 +15,7 @@ from render.qr import QrSymbol, qr_code, qr_svg, qr_url
 
 zxingcpp = pytest.importorskip("zxingcpp")
 
-_RUN = re.compile(r"([Mm])(-?[\d.]+) (-?[\d.]+)h(\d+)")
+_COMMAND = re.compile(r"([Mm])(-?[\d.]+) (-?[\d.]+)|h(\d+)")
 
 
 def _decoded(code: QrSymbol) -> str:
@@ -34,16 +34,19 @@ def _decoded(code: QrSymbol) -> str:
 
 
 def _svg_modules(svg: str) -> tuple[bytes, ...]:
-    """The module grid the SVG's path draws (quiet zone included), from its run commands."""
+    """The module grid the SVG's path draws (quiet zone included): moves (``M``/``m``) and
+    horizontal lines (``h``) through the middle of a row, stroked one unit wide."""
     size = int(svg.split('width="')[1].split('"')[0])
-    assert svg.count("<path ") == 1 and f'height="{size}"' in svg
+    assert svg.count("<path ") == 1 and f'height="{size}"' in svg and 'stroke="#000"' in svg
     grid = [bytearray(size) for _ in range(size)]
     d = svg.split(' d="')[1].split('"')[0]
-    assert _RUN.sub("", d) == "", d  # nothing but runs
+    assert _COMMAND.sub("", d) == "", d  # nothing but those commands
     x = y = 0.0
-    for cmd, dx, dy, length in _RUN.findall(d):
-        x, y = (float(dx), float(dy)) if cmd == "M" else (x + float(dx), y + float(dy))
-        assert y - 0.5 == int(y - 0.5), y  # through the middle of a row
+    for cmd, dx, dy, length in _COMMAND.findall(d):
+        if cmd:
+            x, y = (float(dx), float(dy)) if cmd == "M" else (x + float(dx), y + float(dy))
+            continue
+        assert y - 0.5 == int(y - 0.5) and x == int(x), (x, y)  # through the middle of a row, on a module
         for k in range(int(length)):
             grid[int(y - 0.5)][int(x) + k] = 1
         x += int(length)

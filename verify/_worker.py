@@ -14,6 +14,7 @@ after :data:`TASKS_PER_WORKER` checks.
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import resource
 import threading
@@ -51,6 +52,9 @@ def _init_worker(memory_mb: int) -> None:
     import sign.validate  # noqa: F401  (pay for the imports once per worker, not per check)
     import verify.check  # noqa: F401
 
+    # what the imports made lives as long as the worker: out of the collector's way, so a full
+    # collection during a check walks only the check's own objects
+    gc.freeze()
     limit = _data_segment_bytes() + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
