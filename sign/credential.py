@@ -24,7 +24,7 @@ from typing import Any
 from registry.errors import SkillcertError
 from registry.jws import compact_jws
 
-from .qr_key import EcPublicKey, EcSigner
+from .qr_key import EcPublicKey, EcSigner, filed_key
 from .qr_payload import QrClaims
 
 __all__ = [
@@ -215,13 +215,9 @@ def verify_credential(text: str | bytes, keys: Iterable[EcPublicKey]) -> Credent
             reason_en=en,
         )
 
-    key = next((k for k in keys if k.kid == kid), None)
+    key, why_zh, why_en = filed_key(keys, kid, claims.institution_code)
     if key is None:
-        return verdict(
-            False, f"签名密钥 {kid} 不在已备案的密钥中", f"the signing key {kid} is not among the filed keys"
-        )
-    if key.institution_code and key.institution_code != claims.institution_code:
-        return verdict(False, "签名密钥不属于发证机构", "the signing key does not belong to the issuing institution")
+        return verdict(False, why_zh, why_en)
     if header.get("alg") != "ES256" or header.get("typ") != "vc+jwt":
         return verdict(False, "电子凭证的签名算法或类型不被接受", "the credential's algorithm or type is not accepted")
     try:

@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import threading
 import weakref
+from collections.abc import Iterable
 from typing import Any
 
 from registry.qr_keys import QR_SEAL_KIND, EcPublicKey, b64url, kid_of, point_of, public_key_of_pem
@@ -23,7 +24,16 @@ from registry.qr_keys import QR_SEAL_KIND, EcPublicKey, b64url, kid_of, point_of
 from .errors import IdentityError
 from .identity import SigningIdentity, load_signer
 
-__all__ = ["QR_SEAL_KIND", "EcPublicKey", "EcSigner", "b64url", "kid_of", "load_ec_signer", "public_key_of_pem"]
+__all__ = [
+    "QR_SEAL_KIND",
+    "EcPublicKey",
+    "EcSigner",
+    "b64url",
+    "filed_key",
+    "kid_of",
+    "load_ec_signer",
+    "public_key_of_pem",
+]
 
 
 class EcSigner:
@@ -69,3 +79,19 @@ class EcSigner:
 def load_ec_signer(identity: SigningIdentity, *, secret: bytes | None = None) -> EcSigner:
     """Load a QR key: a P-256 key in a PKCS#12 file or on a PKCS#11 token (refused otherwise)."""
     return EcSigner(load_signer(identity, secret=secret))
+
+
+def filed_key(keys: Iterable[EcPublicKey], kid: str, institution_code: str) -> tuple[EcPublicKey | None, str, str]:
+    """The filed key a signature names (by ``kid``) and may use for ``institution_code``'s data, or
+    ``None`` with the reason in both languages — the QR payload's check and the credential's."""
+    key = next((k for k in keys if k.kid == kid), None)
+    if key is None:
+        return None, f"签名密钥 {kid} 不在已备案的密钥中", f"the signing key {kid} is not among the filed keys"
+    owner = key.institution_code or institution_code
+    if owner != institution_code:
+        return (
+            None,
+            f"签名密钥属于机构 {owner}，不是 {institution_code}",
+            f"the signing key belongs to institution {owner}, not {institution_code}",
+        )
+    return key, "", ""

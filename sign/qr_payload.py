@@ -28,7 +28,7 @@ from typing import Any
 
 from registry.errors import SkillcertError
 
-from .qr_key import EcPublicKey, EcSigner, b64url
+from .qr_key import EcPublicKey, EcSigner, b64url, filed_key
 
 __all__ = ["FORMAT", "QrClaims", "QrPayloadError", "QrVerdict", "read_payload", "sign_payload", "verify_payload"]
 
@@ -171,22 +171,13 @@ def verify_payload(fragment: str, keys: Iterable[EcPublicKey]) -> QrVerdict:
     from cwt.exceptions import CWTError
 
     raw, kid, claims = _decode(fragment)
-    key = next((k for k in keys if k.kid == kid), None)
+    key, why_zh, why_en = filed_key(keys, kid, claims.institution_code)
 
     def verdict(authentic: bool, zh: str, en: str) -> QrVerdict:
         return QrVerdict(claims=claims, kid=kid, authentic=authentic, key=key, reason_zh=zh, reason_en=en)
 
     if key is None:
-        return verdict(
-            False, f"签名密钥 {kid} 不在已备案的密钥中", f"the signing key {kid} is not among the filed keys"
-        )
-    owner = key.institution_code or claims.institution_code
-    if owner != claims.institution_code:
-        return verdict(
-            False,
-            f"签名密钥属于机构 {owner}，不是 {claims.institution_code}",
-            f"the signing key belongs to institution {owner}, not {claims.institution_code}",
-        )
+        return verdict(False, why_zh, why_en)
     try:
         COSE.new().decode(raw, keys=[COSEKey.from_jwk(key.jwk())])
     except (CWTError, ValueError) as e:
@@ -196,5 +187,7 @@ def verify_payload(fragment: str, keys: Iterable[EcPublicKey]) -> QrVerdict:
             f"the signature is invalid: altered or not the institution's ({e})",
         )
     return verdict(
-        True, f"签名有效（机构 {owner} 的密钥 {kid}）", f"the signature is valid (key {kid} of institution {owner})"
+        True,
+        f"签名有效（机构 {claims.institution_code} 的密钥 {kid}）",
+        f"the signature is valid (key {kid} of institution {claims.institution_code})",
     )

@@ -180,6 +180,10 @@ def test_changed_credential_fails(qr_key: tuple[EcSigner, EcPublicKey]) -> None:
     forged = make_credential(CLAIMS, LABELS, other, site="https://zs.example.cn", status_index=41)
     _, fb, fs = forged.split(".")
     assert not verify_credential(".".join([head, fb, fs]), [pub]).authentic
+    # a filed key of another institution signs a credential of this one
+    other_pub = other.public_key("S000011084099")
+    refused = verify_credential(forged, [other_pub])
+    assert not refused.authentic and "S000011084099" in refused.reason_en and "S000011084099" in refused.reason_zh
     with pytest.raises(CredentialError):
         verify_credential("not a jwt", [pub])
 
